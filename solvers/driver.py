@@ -1,0 +1,159 @@
+"""The driver loop shared by every method: stopping rules, divergence checks and the record of each iterate."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from .curvature import eigen_analysis, stationary_kind
+from .methods import Method, NumericalFailure, get_method
+from .options import Option, validate_options
+from .oracle import Oracle
+from .problems import Problem, get_problem
+from .trace import Iterate, Trace
+
+RUN_OPTIONS = {
+    "max_iter": Option(100, "most iterations", low=0, high=1_000_000, integer=True),
+    "tol": Option(1e-8, "stop when ‖∇f‖ ≤ tol", low=0.0, log=True),
+}
+DIAGNOSTIC_MAX_DIM = 3  # record eigenvectors and the Newton direction at every iterate up to this d
+CLASSIFY_MAX_DIM = 200  # name the stationary point reached (minimum/saddle/maximum) up to this d
+DIVERGENCE_FACTOR = 1e8  # an iterate farther than this × max(1, ‖x₀‖) from the origin has diverged
+NUMERICAL_ERRORS = (NumericalFailure, np.linalg.LinAlgError, FloatingPointError, OverflowError, ZeroDivisionError)
+
+
+def run(
+    problem: str | Problem,
+    method: str,
+    x0: Any = None,
+    *,
+    max_iter: int = 100,
+    tol: float = 1e-8,
+    diagnostics: bool | None = None,
+    **options: Any,
+) -> Trace:
+    """Minimise `problem` with `method` from `x0` (None: the problem's default start), recording every iterate.
+
+    `options` are the method's own (see `solvers.describe_method`). `diagnostics` records the Hessian's
+    eigen-decomposition and the pure Newton direction at every iterate; by default when d ≤ 3.
+    Bad arguments raise ValueError; numerical trouble ends the run with a status and a message.
+    """
+    problem = get_problem(problem)
+    method_class = get_method(method)
+    settings = validate_options(f"method {method_class.name!r}", method_class.options, options)
+    method_class.check_applicable(problem)
+    limits = validate_options("run", RUN_OPTIONS, {"max_iter": max_iter, "tol": tol})
+    x = start_point(problem, x0)
+    if diagnostics is None:
+        diagnostics = problem.dim <= DIAGNOSTIC_MAX_DIM
+    oracle = Oracle(problem)
+    rule = method_class(oracle, **settings)
+    rule.start(x)
+    with np.errstate(all="ignore"):
+        steps, status, message = _iterate(rule, oracle, x, limits["max_iter"], limits["tol"], diagnostics)
+    kind = _stationary_kind(problem, steps[-1].x) if status == "converged" else None
+    if kind is not None:
+        message += f", at a {kind}" + (" (the Hessian is indefinite there)" if kind == "saddle" else "")
+    message += "."
+    steps[-1] = replace(steps[-1], event=message)
+    return Trace(
+        problem=problem.name, params=dict(problem.params), method=method_class.name, options=settings,
+        max_iter=limits["max_iter"], tol=limits["tol"], steps=tuple(steps), status=status,
+        message=message, stationary_kind=kind,
+    )
+
+
+def start_point(problem: Problem, x0: Any) -> np.ndarray:
+    """x₀ as a float vector of the problem's dimension, or ValueError."""
+    if x0 is None:
+        return np.array(problem.x0, dtype=float)
+    try:
+        x = np.array(x0, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        x = None
+    if x is None or x.shape != (problem.dim,) or not np.all(np.isfinite(x)):
+        raise ValueError(f"x0 must be {problem.dim} finite numbers, got {x0!r}")
+    return x
+
+
+def _iterate(rule: Method, oracle: Oracle, x: np.ndarray, max_iter: int, tol: float, diagnostics: bool):
+    """The loop: test, step, check, record. Returns (iterates, status, message)."""
+    steps: list[Iterate] = []
+    f, g = oracle.f(x, count=False), oracle.grad(x)
+    if not (math.isfinite(f) and math.isfinite(norm(g))):
+        message = "failed at the start: f or ∇f is not finite at x₀"
+        return [Iterate(0, x, f, g, float("nan"), oracle.evaluations, event=message)], "failed", message
+    bound = DIVERGENCE_FACTOR * max(1.0, norm(x))
+    k = 0
+    while True:
+        arrival = oracle.evaluations
+        grad_norm = norm(g)
+        curvature = _curvature_record(oracle, x, g) if diagnostics else {}
+        here = dict(k=k, x=x, f=f, gradient=g, grad_norm=grad_norm, evaluations=arrival, **curvature)
+        if grad_norm <= tol:
+            status, message = "converged", f"converged in {k} iterations: ‖∇f‖ = {grad_norm:.1e} ≤ tol = {tol:.0e}"
+            break
+        if k == max_iter:
+            status = "max_iter"
+            message = f"stopped after {max_iter} iterations without converging: ‖∇f‖ = {grad_norm:.1e} > tol = {tol:.0e}"
+            break
+        try:
+            step = rule.step(x, f, g)
+            if not math.isfinite(norm(step.direction) * step.alpha):
+                raise NumericalFailure("the step is not finite")
+        except NUMERICAL_ERRORS as error:
+            status, message = "failed", f"failed at iteration {k}: {error}"
+            break
+        x_new = x + step.alpha * step.direction if step.accepted else x
+        if not norm(x_new) <= bound:
+            status = "diverged"
+            message = f"diverged at iteration {k}: the step left every bound (‖x‖ > {bound:.0e})"
+            break
+        f_new, g_new = oracle.f(x_new, count=False), oracle.grad(x_new)
+        if not (math.isfinite(f_new) and math.isfinite(norm(g_new))):
+            status, message = "diverged", f"diverged at iteration {k}: f or ∇f overflowed at the next iterate"
+            break
+        overshoot = f"f went up from {f:.4g} to {f_new:.4g}" if f_new > f else ""
+        steps.append(Iterate(
+            **here, direction=step.direction, step=x_new - x, alpha=step.alpha, damping=step.damping,
+            radius=step.radius, accepted=step.accepted, inner_iterations=step.inner_iterations,
+            event="; ".join(e for e in (step.event, overshoot) if e),
+        ))
+        x, f, g, k = x_new, f_new, g_new, k + 1
+    if status == "diverged" and rule.divergence_hint:
+        message += ": " + rule.divergence_hint
+    steps.append(Iterate(**here, event=message))
+    return steps, status, message
+
+
+def _curvature_record(oracle: Oracle, x: np.ndarray, g: np.ndarray) -> dict[str, Any]:
+    """Eigen-decomposition of H(x) and the pure Newton direction −H⁻¹g, charged to nobody."""
+    H = oracle.hess(x, count=False)
+    if not np.all(np.isfinite(H)):
+        return {}
+    curvature = eigen_analysis(H)
+    newton_direction = None
+    if math.isfinite(curvature.condition_number):  # −H⁻¹g = −Q Λ⁻¹ Qᵀ g
+        Q = curvature.eigenvectors
+        newton_direction = -Q @ ((Q.T @ g) / curvature.eigenvalues)
+    return {"eigenvalues": curvature.eigenvalues, "eigenvectors": curvature.eigenvectors,
+            "newton_direction": newton_direction}
+
+
+def norm(v: np.ndarray) -> float:
+    """‖v‖, cheaply; inf or NaN when an entry is not finite."""
+    return math.sqrt(v @ v)
+
+
+def _stationary_kind(problem: Problem, x: np.ndarray) -> str | None:
+    """Which kind of stationary point x is, by the second-order test (None if unknown or inconclusive)."""
+    if problem.dim > CLASSIFY_MAX_DIM:
+        return None
+    with np.errstate(all="ignore"):
+        H = problem.hess(x)
+    if not np.all(np.isfinite(H)):
+        return None
+    return stationary_kind(eigen_analysis(H))

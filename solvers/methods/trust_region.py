@@ -1,0 +1,104 @@
+"""Trust-region Newton: minimise the quadratic model inside a ball whose radius follows the model's honesty."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..options import Option
+from .base import Method, NumericalFailure, Step, join_events
+
+SECULAR_TOLERANCE = 1e-10  # relative accuracy of ‖p‖ = Δ on the boundary
+
+
+class TrustRegion(Method):
+    """p = argmin_{‖p‖ ≤ Δ} gᵀp + ½pᵀHp;  accept if ρ = (f(x) − f(x+p)) / (m(0) − m(p)) > η"""
+
+    name = "trust_region"
+    title = "Trust-region Newton"
+    formula = (
+        r"p_k = \arg\min_{\|p\| \le \Delta_k} \nabla f_k^\top p + \tfrac12 p^\top \nabla^2 f_k\, p, \quad "
+        r"\rho_k = \frac{f(x_k) - f(x_k + p_k)}{m_k(0) - m_k(p_k)}"
+    )
+    options = {
+        "radius": Option(1.0, "initial trust radius Δ₀", low=0.0, high=1e6, low_open=True, log=True),
+        "max_radius": Option(1000.0, "largest trust radius", low=0.0, high=1e12, low_open=True, log=True),
+        "eta": Option(0.15, "accept a step when ρ > η", low=0.0, high=0.25),
+    }
+
+    def start(self, x):
+        if self.radius > self.max_radius:
+            raise ValueError(f"radius ({self.radius:g}) must not exceed max_radius ({self.max_radius:g})")
+        self.trust_radius = self.radius
+
+    def step(self, x, f, g):
+        radius = self.trust_radius
+        if radius <= np.finfo(float).eps * max(1.0, float(np.linalg.norm(x))):
+            raise NumericalFailure(f"the trust radius collapsed to {radius:.1e}: no step reduces f any more")
+        H = self.oracle.hess(x)
+        p, on_boundary, iterations = trust_region_step(g, H, radius)
+        predicted = -(g @ p + 0.5 * p @ H @ p)
+        rho = (f - self.oracle.f(x + p)) / predicted
+        if not np.isfinite(rho):  # f overflowed at the trial point: the model lied badly
+            rho = -np.inf
+        self.trust_radius, resized = self.update_radius(radius, rho, on_boundary)
+        accepted = rho > self.eta
+        verdict = "" if accepted else f"step rejected (ρ = {rho:.2g} ≤ η)"
+        return Step(direction=p, accepted=accepted, radius=radius, inner_iterations=iterations,
+                    event=join_events(verdict, resized))
+
+    def update_radius(self, radius, rho, on_boundary):
+        """Δ ← Δ/4 when ρ < ¼; Δ ← min(2Δ, Δmax) when ρ > ¾ on the boundary. Returns (Δ, event)."""
+        if rho < 0.25:
+            return 0.25 * radius, f"model poor (ρ = {rho:.2g}): radius cut to {0.25 * radius:.3g}"
+        if rho > 0.75 and on_boundary and radius < self.max_radius:
+            grown = min(2.0 * radius, self.max_radius)
+            return grown, f"model good on the boundary (ρ = {rho:.2g}): radius grown to {grown:.3g}"
+        return radius, ""
+
+
+def trust_region_step(g: np.ndarray, H: np.ndarray, radius: float) -> tuple[np.ndarray, bool, int]:
+    """Exact solution of min gᵀp + ½pᵀHp s.t. ‖p‖ ≤ Δ through H = QΛQᵀ (Moré & Sorensen).
+
+    The minimiser is p(λ) = −(H + λI)⁻¹g with λ ≥ max(0, −λ₁) and λ(Δ − ‖p‖) = 0. Returns
+    (p, whether p is on the boundary, number of secular-equation iterations).
+    """
+    eigenvalues, Q = np.linalg.eigh(H)
+    g_hat = Q.T @ g
+    if eigenvalues[0] > 0:
+        newton = -g_hat / eigenvalues
+        if np.linalg.norm(newton) <= radius:
+            return Q @ newton, False, 0
+    lowest = max(0.0, -eigenvalues[0])
+    scale = max(1.0, float(np.abs(eigenvalues).max()))
+    along_lowest = eigenvalues + lowest <= 1e-12 * scale
+    if along_lowest.any() and np.linalg.norm(g_hat[along_lowest]) <= 1e-12 * max(1.0, np.linalg.norm(g_hat)):
+        # Hard case candidate: g has no component along the most negative curvature.
+        others = ~along_lowest
+        p_hat = np.zeros_like(g_hat)
+        p_hat[others] = -g_hat[others] / (eigenvalues[others] + lowest)
+        gap = radius**2 - p_hat @ p_hat
+        if gap >= 0:
+            p_hat[np.argmax(along_lowest)] = np.sqrt(gap)  # walk along the lowest eigenvector to Δ
+            return Q @ p_hat, True, 0
+    lam, iterations = solve_secular_equation(g_hat, eigenvalues, radius, lowest)
+    return Q @ (-g_hat / (eigenvalues + lam)), True, iterations
+
+
+def solve_secular_equation(g_hat, eigenvalues, radius, lowest, max_iterations=100):
+    """The λ > lowest with ‖p(λ)‖ = Δ: Newton on 1/‖p(λ)‖ − 1/Δ, safeguarded by bisection."""
+    low, high = lowest, lowest + np.linalg.norm(g_hat) / radius  # ‖p(high)‖ ≤ Δ always
+    lam = high
+    for iteration in range(1, max_iterations + 1):
+        shifted = eigenvalues + lam
+        norm_p = np.linalg.norm(g_hat / shifted)
+        if abs(norm_p - radius) <= SECULAR_TOLERANCE * radius:
+            return lam, iteration
+        if norm_p > radius:
+            low = lam
+        else:
+            high = lam
+        derivative = np.sum(g_hat**2 / shifted**3) / norm_p**3  # d/dλ of 1/‖p(λ)‖
+        lam = lam - (1 / norm_p - 1 / radius) / derivative  # Newton step on φ(λ) = 1/‖p‖ − 1/Δ
+        if not low < lam < high:
+            lam = 0.5 * (low + high)
+    return lam, max_iterations

@@ -1,0 +1,76 @@
+"""The oracle: how methods see a problem, remembering the last point and counting evaluations."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+
+from .problems import Problem
+
+
+class Evaluations(NamedTuple):
+    """Cumulative counts of what a method asked the problem for."""
+
+    f: int = 0
+    grad: int = 0
+    hess: int = 0
+    hvp: int = 0
+
+
+class _Memo:
+    __slots__ = ("key", "value", "counted")
+
+    def __init__(self, key: bytes, value: Any, counted: bool) -> None:
+        self.key, self.value, self.counted = key, value, counted
+
+
+class Oracle:
+    """f, ∇f, ∇²f and Hv of a problem; each distinct request by the method is counted once.
+
+    The driver also reads f and the Hessian at every iterate to record and explain the run
+    (``count=False``); those reads are not charged to the method unless it asks for them too.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self._counts = {"f": 0, "grad": 0, "hess": 0, "hvp": 0}
+        self._memory: dict[str, _Memo] = {}
+
+    @property
+    def evaluations(self) -> Evaluations:
+        return Evaluations(**self._counts)
+
+    def _evaluate(self, kind: str, function: Callable, x: np.ndarray, count: bool) -> Any:
+        key = x.tobytes()
+        memo = self._memory.get(kind)
+        if memo is None or memo.key != key:
+            memo = self._memory[kind] = _Memo(key, function(x), counted=False)
+        if count and not memo.counted:
+            self._counts[kind] += 1
+            memo.counted = True
+        return memo.value
+
+    def f(self, x: np.ndarray, count: bool = True) -> float:
+        return float(self._evaluate("f", self.problem.f, x, count))
+
+    def grad(self, x: np.ndarray, count: bool = True) -> np.ndarray:
+        return self._evaluate("grad", self.problem.grad, x, count)
+
+    def hess(self, x: np.ndarray, count: bool = True) -> np.ndarray:
+        return self._evaluate("hess", self.problem.hess, x, count)
+
+    def hvp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        self._counts["hvp"] += 1
+        return self.problem.hvp(x, v)
+
+    # Structure of sums of squares and likelihoods; counted with the Hessian, as curvature.
+    def gauss_newton_matrix(self, x: np.ndarray) -> np.ndarray:
+        """2 JᵀJ, the curvature of f = ‖r‖² without the second derivatives of r."""
+        J = self.problem.jacobian(x)
+        self._counts["hess"] += 1
+        return 2.0 * J.T @ J
+
+    def fisher(self, x: np.ndarray) -> np.ndarray:
+        self._counts["hess"] += 1
+        return self.problem.fisher(x)

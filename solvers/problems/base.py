@@ -1,0 +1,132 @@
+"""What every problem provides: f and its analytic derivatives, landmarks and a default scene."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+
+from ..options import Option, validate_options
+
+KINDS = ("minimum", "saddle", "maximum")
+
+
+@dataclass(frozen=True)
+class StationaryPoint:
+    """A point where ∇f = 0, with its kind and its value."""
+
+    x: np.ndarray
+    kind: str  # one of KINDS
+    f: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"x": self.x.tolist(), "kind": self.kind, "f": float(self.f)}
+
+
+class Problem:
+    """A smooth objective f: ℝᵈ → ℝ with analytic gradient, Hessian and Hessian-vector product.
+
+    Two-dimensional problems are written component-wise (``x[0]``, ``x[1]``) so that every
+    function also accepts a batch of points of shape ``(2, ...)``: ``grad`` then returns
+    ``(2, ...)`` and ``hess`` returns ``(2, 2, ...)``. Sums of squares expose ``residuals`` and
+    ``jacobian`` with the convention f = ‖r‖² (no ½); negative log-likelihoods expose ``fisher``.
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    formula: ClassVar[str]  # LaTeX
+    parameters: ClassVar[dict[str, Option]] = {}
+
+    # Optional structure, overridden by the problems that have it.
+    residuals: Callable[[np.ndarray], np.ndarray] | None = None
+    jacobian: Callable[[np.ndarray], np.ndarray] | None = None
+    fisher: Callable[[np.ndarray], np.ndarray] | None = None
+
+    def __init__(self, **params: Any) -> None:
+        self.params = validate_options(f"problem {self.name!r}", self.parameters, params)
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({params})"
+
+    # -- what each problem defines ---------------------------------------------------------
+    dim: int
+    x0: np.ndarray  # default start
+    window: tuple[tuple[float, float], ...] | None = None  # default view, ((xmin, xmax), (ymin, ymax))
+
+    def f(self, x: np.ndarray) -> float | np.ndarray:
+        raise NotImplementedError
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def hess(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def hvp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """H(x) v. Small problems multiply their analytic Hessian; large ones never form it."""
+        return self.hess(x) @ v
+
+    def landmarks(self) -> list[tuple[tuple[float, ...], str]]:
+        """Known stationary points as (approximate location, kind); refined in `stationary_points`."""
+        return []
+
+    # -- derived -------------------------------------------------------------------------
+    @property
+    def has_residuals(self) -> bool:
+        return self.residuals is not None
+
+    @property
+    def has_fisher(self) -> bool:
+        return self.fisher is not None
+
+    @cached_property
+    def stationary_points(self) -> tuple[StationaryPoint, ...]:
+        """The known stationary points, polished to machine precision by Newton's method on ∇f = 0."""
+        points = []
+        for approximate, kind in self.landmarks():
+            x = polish_stationary_point(self, np.asarray(approximate, dtype=float))
+            points.append(StationaryPoint(x=x, kind=kind, f=float(self.f(x))))
+        return tuple(points)
+
+    @property
+    def minima(self) -> tuple[StationaryPoint, ...]:
+        return tuple(p for p in self.stationary_points if p.kind == "minimum")
+
+    @property
+    def f_min(self) -> float | None:
+        """The lowest known minimum value f*, or None when no minimum is known."""
+        return min((p.f for p in self.minima), default=None)
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-serialisable summary for user interfaces and the command line."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "formula": self.formula,
+            "dim": self.dim,
+            "params": dict(self.params),
+            "x0": np.asarray(self.x0).tolist(),
+            "window": self.window,
+            "has_residuals": self.has_residuals,
+            "has_fisher": self.has_fisher,
+            "stationary_points": [p.to_dict() for p in self.stationary_points],
+        }
+
+
+def polish_stationary_point(problem: Problem, x: np.ndarray, iterations: int = 20) -> np.ndarray:
+    """Newton's method on ∇f(x) = 0 from a good guess; stops where the Hessian is singular."""
+    for _ in range(iterations):
+        g = problem.grad(x)
+        if not np.any(g):
+            break
+        try:
+            step = np.linalg.solve(problem.hess(x), g)
+        except np.linalg.LinAlgError:
+            break
+        if not np.all(np.isfinite(step)):
+            break
+        x = x - step
+    return x
