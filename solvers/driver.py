@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .curvature import eigen_analysis, stationary_kind
+from .curvature import eigen_analysis, inverse_times, stationary_kind
 from .methods import Method, NumericalFailure, get_method
 from .options import Option, validate_options
 from .oracle import Oracle
@@ -135,10 +135,8 @@ def _curvature_record(oracle: Oracle, x: np.ndarray, g: np.ndarray) -> dict[str,
     if not np.all(np.isfinite(H)):
         return {}
     curvature = eigen_analysis(H)
-    newton_direction = None
-    if math.isfinite(curvature.condition_number):  # −H⁻¹g = −Q Λ⁻¹ Qᵀ g
-        Q = curvature.eigenvectors
-        newton_direction = -Q @ ((Q.T @ g) / curvature.eigenvalues)
+    H_inverse_g = inverse_times(curvature, g)
+    newton_direction = None if H_inverse_g is None else -H_inverse_g
     return {"eigenvalues": curvature.eigenvalues, "eigenvectors": curvature.eigenvectors,
             "newton_direction": newton_direction}
 

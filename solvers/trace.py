@@ -13,7 +13,7 @@ from .oracle import Evaluations
 STATUSES = ("converged", "max_iter", "diverged", "failed")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen dataclasses are slow to build, and one is built per iterate
 class Iterate:
     """The iterate x_k, what the curvature says there, and the step taken from it (None at the end)."""
 

@@ -16,7 +16,7 @@ class NumericalFailure(Exception):
     """The method cannot take a step here (singular matrix, failed line search); the run ends 'failed'."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Step:
     """A proposed step: x_{k+1} = x_k + alpha · direction if accepted, else x_{k+1} = x_k."""
 

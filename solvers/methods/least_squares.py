@@ -60,8 +60,9 @@ class LevenbergMarquardt(Method):
         p = -solve(B + lam * np.eye(len(x)), g, "B + λI")
         predicted = -(g @ p + 0.5 * p @ B @ p)
         rho = (f - self.oracle.f(x + p)) / predicted if predicted > 0 else -np.inf
-        if rho > 0:  # Nielsen's update: a smooth decrease of λ the better the model predicted
+        if rho > 0:  # Nielsen's update: λ falls (by up to 3×) when the model predicted well, rises when ρ < ½
             self.lam, self.growth = lam * max(1 / 3, 1 - (2 * rho - 1) ** 3), 2.0
-            return Step(direction=p, damping=lam, event=f"accepted (ρ = {rho:.2g}): λ lowered to {self.lam:.3g}")
+            change = "lowered" if self.lam < lam else "raised"
+            return Step(direction=p, damping=lam, event=f"accepted (ρ = {rho:.2g}): λ {change} to {self.lam:.3g}")
         self.lam, self.growth = lam * self.growth, 2 * self.growth
         return Step(direction=p, damping=lam, accepted=False, event=f"step rejected: λ raised to {self.lam:.3g}")

@@ -116,17 +116,22 @@ class Problem:
         }
 
 
+def ones_like_coordinate(x: np.ndarray) -> float | np.ndarray:
+    """1 shaped like one coordinate of x: a float for a point, an array for a batch (np.ones_like is slow on scalars)."""
+    return 1.0 + 0.0 * x[0]
+
+
 def polish_stationary_point(problem: Problem, x: np.ndarray, iterations: int = 20) -> np.ndarray:
-    """Newton's method on ∇f(x) = 0 from a good guess; stops where the Hessian is singular."""
+    """Newton's method on ∇f(x) = 0 from a good guess; stops at rounding level or a singular Hessian."""
     for _ in range(iterations):
         g = problem.grad(x)
-        if not np.any(g):
-            break
         try:
             step = np.linalg.solve(problem.hess(x), g)
         except np.linalg.LinAlgError:
             break
         if not np.all(np.isfinite(step)):
+            break
+        if np.linalg.norm(step) <= 1e-15 * (1.0 + np.linalg.norm(x)):
             break
         x = x - step
     return x

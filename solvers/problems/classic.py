@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..options import Option
-from .base import Problem
+from .base import Problem, ones_like_coordinate
 
 
 class Rosenbrock(Problem):
@@ -35,7 +35,7 @@ class Rosenbrock(Problem):
         b = self.params["b"]
         h_xx = 2 - 4 * b * (x[1] - 3 * x[0] ** 2)
         h_xy = -4 * b * x[0]
-        h_yy = 2 * b * np.ones_like(x[0])  # broadcast to the batch shape
+        h_yy = 2 * b * ones_like_coordinate(x)  # broadcast to the batch shape
         return np.array([[h_xx, h_xy], [h_xy, h_yy]])
 
     def residuals(self, x):
@@ -44,7 +44,7 @@ class Rosenbrock(Problem):
 
     def jacobian(self, x):
         root_b = np.sqrt(self.params["b"])
-        ones = np.ones_like(x[0])
+        ones = ones_like_coordinate(x)
         return np.array([[-ones, 0 * ones], [-2 * root_b * x[0], root_b * ones]])
 
     def landmarks(self):
@@ -88,7 +88,7 @@ class Himmelblau(SumOfSquares):
         return np.array([x[0] ** 2 + x[1] - 11, x[0] + x[1] ** 2 - 7])
 
     def jacobian(self, x):
-        ones = np.ones_like(x[0])
+        ones = ones_like_coordinate(x)
         return np.array([[2 * x[0], ones], [ones, 2 * x[1]]])
 
     def residual_curvature(self, x):
@@ -119,7 +119,7 @@ class Saddle(Problem):
         return np.array([2 * x[0], -2 * x[1]])
 
     def hess(self, x):
-        ones = np.ones_like(x[0])
+        ones = ones_like_coordinate(x)
         return np.array([[2 * ones, 0 * ones], [0 * ones, -2 * ones]])
 
     def landmarks(self):
@@ -200,7 +200,7 @@ class SixHumpCamel(Problem):
 
     def hess(self, x):
         h_xx = 8 - 25.2 * x[0] ** 2 + 10 * x[0] ** 4
-        h_xy = np.ones_like(x[0])
+        h_xy = ones_like_coordinate(x)
         h_yy = -8 + 48 * x[1] ** 2
         return np.array([[h_xx, h_xy], [h_xy, h_yy]])
 

@@ -30,8 +30,7 @@ class QuadraticForm(Problem):
         return np.tensordot(self.A, self.offset(x), axes=1)
 
     def hess(self, x):
-        batch_shape = np.shape(x)[1:]
-        return np.multiply.outer(self.A, np.ones(batch_shape)) if batch_shape else self.A
+        return np.multiply.outer(self.A, np.ones(np.shape(x)[1:]))  # a fresh copy of A for each point
 
     def hvp(self, x, v):
         return self.A @ v
@@ -41,7 +40,7 @@ class QuadraticForm(Problem):
 
 
 def read_only(array: np.ndarray) -> np.ndarray:
-    """`array`, locked so that a caller cannot change a problem's data through a returned reference."""
+    """`array`, locked so that no caller changes a problem's data by mistake."""
     array.flags.writeable = False
     return array
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..options import Option
-from .base import Problem
+from .base import Problem, ones_like_coordinate
 
 
 def log1p_exp(z):
@@ -64,7 +64,7 @@ class GaussianMLE(Problem):
     def fisher(self, x):
         """Fisher information of one draw in (μ, s): diag(e^{−2s}, 2)."""
         precision = np.exp(-2 * x[1])
-        ones = np.ones_like(precision)
+        ones = ones_like_coordinate(x)
         return np.array([[precision, 0 * ones], [0 * ones, 2 * ones]])
 
     def landmarks(self):
