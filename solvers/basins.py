@@ -12,6 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .curvature import eigen_analysis, stationary_kind
+from .driver import DIVERGENCE_FACTOR
 from .methods import get_method
 from .options import Option, validate_options
 from .problems import Problem, get_problem
@@ -136,15 +137,17 @@ def _validated_window(window) -> tuple[tuple[float, float], tuple[float, float]]
 
 
 def _iterate_all(problem, step, settings, starts, max_iter, tol):
-    """Iterate every start; a start leaves the batch when it converges or stops being finite."""
+    """Iterate every start; a start leaves the batch when it converges or diverges (by `run`'s rule)."""
     n = starts.shape[1]
     ends, iterations = starts.copy(), np.full(n, max_iter)
     converged, diverged = np.zeros(n, bool), np.zeros(n, bool)
     active, x = np.arange(n), starts
+    bound_sq = (DIVERGENCE_FACTOR * np.maximum(1.0, np.hypot(starts[0], starts[1]))) ** 2  # as in `run`
     for k in range(max_iter + 1):
         g = problem.grad(x)
         grad_sq = g[0] * g[0] + g[1] * g[1]
-        done, bad = grad_sq <= tol * tol, ~np.isfinite(grad_sq)
+        done = grad_sq <= tol * tol
+        bad = ~done & ~(np.isfinite(grad_sq) & (x[0] * x[0] + x[1] * x[1] <= bound_sq))
         leaving = done | bad if k < max_iter else np.ones(active.size, bool)
         if leaving.any():
             ends[:, active[leaving]] = x[:, leaving]
@@ -152,7 +155,7 @@ def _iterate_all(problem, step, settings, starts, max_iter, tol):
             converged[active[done]] = True
             diverged[active[bad]] = True
             staying = ~leaving
-            active, x, g = active[staying], x[:, staying], g[:, staying]
+            active, x, g, bound_sq = active[staying], x[:, staying], g[:, staying], bound_sq[staying]
         if active.size == 0:
             break
         x = step(problem, x, g, **settings)
