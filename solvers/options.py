@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any
 
 
@@ -46,19 +46,18 @@ class Option:
             return None
         problem = f"{name} must be {self.describe()}, got {value!r}"
         if self.choices is not None:
-            if value not in self.choices:
+            if not (isinstance(value, str) and value in self.choices):
                 raise ValueError(problem)
             return value
         if isinstance(value, bool) or not isinstance(value, Real):
             raise ValueError(problem)
-        if self.integer:
-            if not (isinstance(value, Integral) or float(value).is_integer()):
-                raise ValueError(problem)
-            value = int(value)
-        else:
-            value = float(value)
-        if not math.isfinite(value):
+        try:
+            number = float(value)  # an int beyond any float overflows here
+        except OverflowError:
+            raise ValueError(problem) from None
+        if not math.isfinite(number) or (self.integer and not number.is_integer()):
             raise ValueError(problem)
+        value = int(value) if self.integer else number
         if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
             raise ValueError(problem)
         if self.high is not None and value > self.high:

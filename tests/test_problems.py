@@ -265,7 +265,7 @@ def test_logistic_regression_hvp_never_forms_the_hessian(monkeypatch):
     np.testing.assert_allclose(problem.hvp(w, v), expected, rtol=1e-10)
 
 
-@pytest.mark.parametrize("d, n_samples, ridge", [(2, 500, 1e-3), (200, 500, 1e-3), (200, 60, 1e-6), (3, 2, 1e-10)])
+@pytest.mark.parametrize("d, n_samples, ridge", [(2, 500, 1e-3), (200, 500, 1e-3), (200, 60, 1e-6), (3, 2, 1e-8), (3, 1, 1e-8)])
 def test_logistic_regression_finds_its_minimum(d, n_samples, ridge):
     problem = get_problem("logistic_regression", d=d, n_samples=n_samples, ridge=ridge)
     (minimum,) = problem.stationary_points
@@ -290,7 +290,7 @@ def test_logistic_regression_fisher_equals_hessian():
         ("quadratic", {"kapa": 3}, "its options are: kappa, angle"),
         ("himmelblau", {"a": 1}, "its options are: none"),
         ("quadratic_nd", {"d": 2.5}, "d must be an integer ≥ 1 and ≤ 5000"),
-        ("logistic_regression", {"ridge": 0}, "ridge must be a number > 0"),
+        ("logistic_regression", {"ridge": 0}, "ridge must be a number ≥ 1e-08"),
         ("gaussian_mle", {"n_samples": 1}, "n_samples must be an integer ≥ 2"),
         ("no_such_problem", {}, "valid problems: rosenbrock, quadratic, himmelblau"),
     ],

@@ -41,7 +41,7 @@ class TrustRegion(Method):
         if not np.isfinite(rho):  # f overflowed at the trial point: the model lied badly
             rho = -np.inf
         self.trust_radius, resized = self.update_radius(radius, rho, on_boundary)
-        accepted = rho > self.eta
+        accepted = bool(rho > self.eta)
         verdict = "" if accepted else f"step rejected (ρ = {rho:.2g} ≤ η)"
         return Step(direction=p, accepted=accepted, radius=radius, inner_iterations=iterations,
                     event=join_events(verdict, resized))

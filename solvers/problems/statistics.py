@@ -176,7 +176,7 @@ class LogisticRegression(LogisticLoss):
         "seed": Option(0, "seed of the features, true weights and labels", low=0, integer=True),
         "ridge": Option(
             1e-3, "strength λ of the L2 penalty; λ > 0 keeps f strongly convex",
-            low=0.0, low_open=True, high=10.0, log=True,
+            low=1e-8, high=10.0, log=True,
         ),
     }
     window = None
