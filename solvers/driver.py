@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from .curvature import eigen_analysis, inverse_times, stationary_kind
+from .curvature import eigen_analysis, newton_directions, stationary_kind
 from .methods import Method, NumericalFailure, get_method
+from .methods.base import join_events
 from .options import Option, validate_options
 from .oracle import Oracle
 from .problems import Problem, get_problem
@@ -87,12 +88,9 @@ def _iterate(rule: Method, oracle: Oracle, x: np.ndarray, max_iter: int, tol: fl
         message = "failed at the start: f or ∇f is not finite at x₀"
         return [Iterate(0, x, f, g, float("nan"), oracle.evaluations, event=message)], "failed", message
     bound = DIVERGENCE_FACTOR * max(1.0, norm(x))
-    k = 0
+    k, grad_norm = 0, norm(g)
     while True:
         arrival = oracle.evaluations
-        grad_norm = norm(g)
-        curvature = _curvature_record(oracle, x, g) if diagnostics else {}
-        here = dict(k=k, x=x, f=f, gradient=g, grad_norm=grad_norm, evaluations=arrival, **curvature)
         if grad_norm <= tol:
             status, message = "converged", f"converged in {k} iterations: ‖∇f‖ = {grad_norm:.1e} ≤ tol = {tol:.0e}"
             break
@@ -102,43 +100,55 @@ def _iterate(rule: Method, oracle: Oracle, x: np.ndarray, max_iter: int, tol: fl
             break
         try:
             step = rule.step(x, f, g)
-            if not math.isfinite(norm(step.direction) * step.alpha):
-                raise NumericalFailure("the step is not finite")
         except NUMERICAL_ERRORS as error:
             status, message = "failed", f"failed at iteration {k}: {error}"
             break
         x_new = x + step.alpha * step.direction if step.accepted else x
-        if not norm(x_new) <= bound:
-            status = "diverged"
-            message = f"diverged at iteration {k}: the step left every bound (‖x‖ > {bound:.0e})"
+        distance = norm(x_new)
+        if not distance <= bound:
+            if not np.all(np.isfinite(step.direction)):
+                status, message = "failed", f"failed at iteration {k}: the step is not finite"
+            else:
+                status = "diverged"
+                message = f"diverged at iteration {k}: the step left every bound (‖x‖ > {bound:.0e})"
             break
         f_new, g_new = oracle.f(x_new, count=False), oracle.grad(x_new)
-        if not (math.isfinite(f_new) and math.isfinite(norm(g_new))):
+        grad_norm_new = norm(g_new)
+        if not (math.isfinite(f_new) and math.isfinite(grad_norm_new)):
             status, message = "diverged", f"diverged at iteration {k}: f or ∇f overflowed at the next iterate"
             break
-        overshoot = f"f went up from {f:.4g} to {f_new:.4g}" if f_new > f else ""
+        event = step.event
+        if f_new > f:
+            event = join_events(event, f"f went up from {f:.4g} to {f_new:.4g}")
         steps.append(Iterate(
-            **here, direction=step.direction, step=x_new - x, alpha=step.alpha, damping=step.damping,
-            radius=step.radius, accepted=step.accepted, inner_iterations=step.inner_iterations,
-            event="; ".join(e for e in (step.event, overshoot) if e),
+            k, x, f, g, grad_norm, arrival, direction=step.direction, step=x_new - x, alpha=step.alpha,
+            damping=step.damping, radius=step.radius, accepted=step.accepted,
+            inner_iterations=step.inner_iterations, event=event,
         ))
-        x, f, g, k = x_new, f_new, g_new, k + 1
+        x, f, g, grad_norm, k = x_new, f_new, g_new, grad_norm_new, k + 1
     if status == "diverged" and rule.divergence_hint:
         message += ": " + rule.divergence_hint
-    steps.append(Iterate(**here, event=message))
+    steps.append(Iterate(k, x, f, g, grad_norm, arrival, event=message))
+    if diagnostics:
+        _record_curvature(oracle.problem, steps)
     return steps, status, message
 
 
-def _curvature_record(oracle: Oracle, x: np.ndarray, g: np.ndarray) -> dict[str, Any]:
-    """Eigen-decomposition of H(x) and the pure Newton direction −H⁻¹g, charged to nobody."""
-    H = oracle.hess(x, count=False)
-    if not np.all(np.isfinite(H)):
-        return {}
-    curvature = eigen_analysis(H)
-    H_inverse_g = inverse_times(curvature, g)
-    newton_direction = None if H_inverse_g is None else -H_inverse_g
-    return {"eigenvalues": curvature.eigenvalues, "eigenvectors": curvature.eigenvectors,
-            "newton_direction": newton_direction}
+def _record_curvature(problem: Problem, steps: list[Iterate]) -> None:
+    """Store the Hessian's eigen-decomposition and the pure Newton direction −H⁻¹g at every iterate.
+
+    Done once after the loop, batched over all iterates: per iterate it would cost more than the step.
+    """
+    xs = np.array([s.x for s in steps])
+    if problem.dim == 2:  # two-dimensional problems evaluate a batch of points at once
+        hessians = np.moveaxis(problem.hess(xs.T), -1, 0)
+    else:
+        hessians = np.array([problem.hess(x) for x in xs])
+    eigenvalues, eigenvectors, directions = newton_directions(hessians, np.array([s.gradient for s in steps]))
+    for step, values, vectors, direction in zip(steps, eigenvalues, eigenvectors, directions):
+        if np.isfinite(values[0]):
+            step.eigenvalues, step.eigenvectors = values, vectors
+            step.newton_direction = direction if np.isfinite(direction[0]) else None
 
 
 def norm(v: np.ndarray) -> float:

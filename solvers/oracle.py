@@ -18,13 +18,6 @@ class Evaluations(NamedTuple):
     hvp: int = 0
 
 
-class _Memo:
-    __slots__ = ("key", "value", "counted")
-
-    def __init__(self, key: bytes, value: Any, counted: bool) -> None:
-        self.key, self.value, self.counted = key, value, counted
-
-
 class Oracle:
     """f, ∇f, ∇²f and Hv of a problem; each distinct request by the method is counted once.
 
@@ -35,7 +28,7 @@ class Oracle:
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
         self._counts = {"f": 0, "grad": 0, "hess": 0, "hvp": 0}
-        self._memory: dict[str, _Memo] = {}
+        self._memory: dict[str, list] = {}
 
     @property
     def evaluations(self) -> Evaluations:
@@ -43,13 +36,13 @@ class Oracle:
 
     def _evaluate(self, kind: str, function: Callable, x: np.ndarray, count: bool) -> Any:
         key = x.tobytes()
-        memo = self._memory.get(kind)
-        if memo is None or memo.key != key:
-            memo = self._memory[kind] = _Memo(key, function(x), counted=False)
-        if count and not memo.counted:
+        memo = self._memory.get(kind)  # [key, value, counted]
+        if memo is None or memo[0] != key:
+            memo = self._memory[kind] = [key, function(x), False]
+        if count and not memo[2]:
             self._counts[kind] += 1
-            memo.counted = True
-        return memo.value
+            memo[2] = True
+        return memo[1]
 
     def f(self, x: np.ndarray, count: bool = True) -> float:
         return float(self._evaluate("f", self.problem.f, x, count))

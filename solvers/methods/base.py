@@ -75,10 +75,18 @@ class Method:
 
 def solve(matrix: np.ndarray, rhs: np.ndarray, what: str) -> np.ndarray:
     """matrix⁻¹ rhs, or NumericalFailure naming `what` when the matrix is singular."""
-    try:
-        solution = np.linalg.solve(matrix, rhs)
-    except np.linalg.LinAlgError:
-        raise NumericalFailure(f"{what} is singular, so the step is undefined") from None
+    if matrix.shape == (2, 2):
+        # Cramer's rule: for 2×2 it is as accurate as LU and far cheaper than a LAPACK call.
+        (a, b), (c, d) = matrix.tolist()
+        (r0, r1), det = rhs.tolist(), a * d - b * c
+        solution = np.array([d * r0 - b * r1, a * r1 - c * r0]) / det if det != 0 else None
+    else:
+        try:
+            solution = np.linalg.solve(matrix, rhs)
+        except np.linalg.LinAlgError:
+            solution = None
+    if solution is None:
+        raise NumericalFailure(f"{what} is singular, so the step is undefined")
     if not np.all(np.isfinite(solution)):
         raise NumericalFailure(f"{what} is numerically singular, so the step is undefined")
     return solution

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import linesearch
-from ..curvature import ZERO_EIGENVALUE_RTOL
+from ..curvature import ZERO_EIGENVALUE_RTOL, symmetric_eigen
 from ..options import Option
 from .base import Method, NumericalFailure, Step, join_events, solve, uphill_warning
 
@@ -43,7 +43,7 @@ class DampedNewton(Method):
 
 
 class NewtonLineSearch(Method):
-    """p = −(H + τI)⁻¹∇f with the least τ ≥ 0 making H + τI positive definite;  x ← x + αp (Armijo)"""
+    """p = −(H + τI)⁻¹∇f, τ ≥ 0 lifting the lowest eigenvalue of H above zero;  x ← x + αp (Armijo)"""
 
     name = "newton_ls"
     title = "Newton with line search"
@@ -65,19 +65,13 @@ class NewtonLineSearch(Method):
         return Step(direction=p, alpha=alpha, damping=shift, event=join_events(shifted, cut))
 
 
-def positive_definite_shift(H: np.ndarray, growth: float = 2.0) -> float:
-    """The τ of Cholesky with added multiple of the identity (Nocedal & Wright, Alg. 3.3): 0 if H ≻ 0."""
-    diagonal = np.diag(H)
-    floor = 1e-3 * max(1.0, float(np.abs(diagonal).max()))
-    shift = 0.0 if diagonal.min() > 0 else floor - diagonal.min()
-    identity = np.eye(len(H))
-    for _ in range(200):
-        try:
-            np.linalg.cholesky(H + shift * identity)
-            return shift
-        except np.linalg.LinAlgError:
-            shift = max(growth * shift, floor)
-    raise NumericalFailure("no shift τ makes the Hessian positive definite (non-finite entries?)")
+def positive_definite_shift(H: np.ndarray, margin: float = 1e-3) -> float:
+    """τ = 0 when H ≻ 0; otherwise τ = β − λ₁, lifting the lowest eigenvalue to β = margin · max(1, max|λ|)."""
+    eigenvalues = symmetric_eigen(H)[0]
+    lowest, largest = eigenvalues[0], np.abs(eigenvalues).max()
+    if lowest > ZERO_EIGENVALUE_RTOL * largest:
+        return 0.0
+    return float(margin * max(1.0, largest) - lowest)
 
 
 class SaddleFreeNewton(Method):
@@ -88,7 +82,7 @@ class SaddleFreeNewton(Method):
     formula = r"x_{k+1} = x_k - |\nabla^2 f(x_k)|^{-1} \nabla f(x_k), \quad |H| = Q\,|\Lambda|\,Q^\top"
 
     def step(self, x, f, g):
-        eigenvalues, Q = np.linalg.eigh(self.oracle.hess(x))
+        eigenvalues, Q = symmetric_eigen(self.oracle.hess(x))
         magnitudes = np.abs(eigenvalues)
         if magnitudes.min() <= ZERO_EIGENVALUE_RTOL * magnitudes.max():
             raise NumericalFailure("the Hessian is singular, so |H|⁻¹ is undefined")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..curvature import symmetric_eigen
 from ..options import Option
 from .base import Method, NumericalFailure, Step, join_events
 
@@ -62,7 +63,7 @@ def trust_region_step(g: np.ndarray, H: np.ndarray, radius: float) -> tuple[np.n
     The minimiser is p(λ) = −(H + λI)⁻¹g with λ ≥ max(0, −λ₁) and λ(Δ − ‖p‖) = 0. Returns
     (p, whether p is on the boundary, number of secular-equation iterations).
     """
-    eigenvalues, Q = np.linalg.eigh(H)
+    eigenvalues, Q = symmetric_eigen(H)
     g_hat = Q.T @ g
     if eigenvalues[0] > 0:
         newton = -g_hat / eigenvalues
