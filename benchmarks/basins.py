@@ -132,7 +132,8 @@ def run(quick: bool) -> Section:
         section.target(f"Basin map {case.problem} / {case.method} vs looping `solvers.run`", ratio(speedup),
                        f"≥ {ratio(SPEEDUP_TARGET)}", speedup >= SPEEDUP_TARGET, quick)
         section.summary.append(
-            f"basin map {case.problem}/{case.method}: {seconds(map_time)} (bare loop {seconds(timings['bare'].median)}), "
+            f"basin map {case.problem}/{case.method}: {seconds(map_time)} "
+            f"(bare loop {seconds(timings['bare'].median)}), "
             f"{ratio(speedup)} faster than looping solvers.run")
     section.body += [
         f"`solvers.basin_map(problem, method, resolution={resolution}, max_iter={MAX_ITER})` over the problem's "

@@ -70,13 +70,15 @@ def machine() -> dict[str, str]:
     model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")),
                  platform.processor() or "unknown")
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    memory = next((line.split()[1] for line in _read("/proc/meminfo").splitlines() if line.startswith("MemTotal")), None)
+    memory = next((line.split()[1] for line in _read("/proc/meminfo").splitlines() if line.startswith("MemTotal")),
+                  None)
     os_release = dict(line.split("=", 1) for line in _read("/etc/os-release").splitlines() if "=" in line)
     distribution = os_release.get("PRETTY_NAME", "").strip('"')
+    kernel = f"{platform.system()} {platform.release()} {platform.machine()}"
     return {
         "CPU": f"{model} ({os.cpu_count()} logical CPUs, {usable} usable by this process)",
         "Memory": f"{int(memory) / 2**20:.1f} GiB" if memory else "unknown",
-        "OS": ", ".join(part for part in (distribution, f"{platform.system()} {platform.release()} {platform.machine()}") if part),
+        "OS": ", ".join(part for part in (distribution, kernel) if part),
         "Python": f"{platform.python_version()} ({platform.python_implementation()})",
         "numpy": np.__version__,
         "scipy": scipy.__version__,

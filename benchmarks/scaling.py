@@ -16,7 +16,8 @@ N_SAMPLES = 2000  # held fixed across d, so that a slope shows how an iteration'
 ITERATIONS = {"gd": 30, "lbfgs": 8, "newton_cg": 4, "newton": 3}  # few enough that none converges (to the last digit)
 FIT_FROM = (100, 300)  # slopes fitted on d ≥ each; the fixed cost of an iteration still shows at d = 100
 EXPECTED = {  # exponent range expected of time per iteration ∝ d^slope, and why
-    "gd": ((0.8, 1.3), "an iteration is f and ∇f at the new point, three products with the n × d data matrix, O(nd)"),
+    "gd": ((0.8, 1.3), "an iteration is f and ∇f at the new point, three products with the n × d data matrix, "
+                       "O(nd)"),
     "lbfgs": ((0.8, 1.3), "f and ∇f at O(nd) for each line-search trial, plus the two-loop recursion at O(md)"),
     "newton_cg": ((0.8, 1.6), "Hessian-vector products at O(nd) each, times the CG steps per iteration"),
     "newton": ((1.6, 3.1), "forming H = XᵀWX/n costs O(nd²) and solving with it O(d³); with n ≥ d the first "
@@ -65,7 +66,7 @@ def run(quick: bool) -> Section:
         interpretation(slopes[-1], ranges[-1], per_iteration, dimensions, cg_steps),
     ]
     if notes:
-        section.body.append("Runs that stopped early (time per iteration uses their own count): " + "; ".join(notes) + ".")
+        section.body.append(f"Runs that stopped early (time per iteration uses their own count): {'; '.join(notes)}.")
     section.summary.append(f"scaling slopes (time/iteration ∝ d^s, d = {ranges[-1][0]}–{ranges[-1][-1]}): "
                            + ", ".join(f"{m} {s:.2f}" for m, s in slopes[-1].items()))
     return section
@@ -96,7 +97,8 @@ def interpretation(slopes, fitted, per_iteration, dimensions, cg_steps) -> str:
         f"- At d = {dimensions[0]} an iteration costs {seconds(min(first))} to {seconds(max(first))}: Python's "
         f"fixed cost and the O(n) work on the n = {N_SAMPLES} margins (an exp and a log per sample), neither of "
         f"which grows with d; both still weigh at d = {FIT_FROM[0]} and flatten the slopes fitted from there. BLAS "
-        "also runs large products more efficiently than small ones, which pulls every slope a little below the "
-        "exponent of its operation count. `newton_cg` takes {cg_steps[0]:.1f} CG steps per iteration at d = {dimensions[0]} and {cg_steps[-1]:.1f} at "
-        f"d = {dimensions[-1]}; its slope is that of its O(nd) products scaled by this count.")
+        "also runs large products more efficiently than small ones, which can pull a slope a little below the "
+        "exponent of the operation count. "
+        f"`newton_cg` takes {cg_steps[0]:.1f} CG steps per iteration at d = {dimensions[0]} and {cg_steps[-1]:.1f} "
+        f"at d = {dimensions[-1]}; its slope is that of its O(nd) products scaled by this count.")
     return f"**Reading the slopes fitted on d = {fitted[0]}–{fitted[-1]}.**\n\n" + "\n".join(sentences)

@@ -81,9 +81,9 @@ def _method_traces(section: Section, repeats: int, quick: bool) -> None:
         "oracle, the first f and ∇f, the final second-order test, the Trace) by 200 / n_iter. The last two "
         "columns measure that fixed cost (the same run with `max_iter=0`) and extrapolate with it counted once: "
         "fixed + 200 × (trace − fixed) / n_iter.",
-        table(["method", "problem", "n_iter", "status", "trace (median)", "trace (min)", "trace (p95)", f"≤ {seconds(TRACE_TARGET)}",
-               "per iteration", "200-iteration equivalent", f"≤ {seconds(TRACE_TARGET)}", "fixed (max_iter=0)",
-               "200 iterations, fixed cost once"], rows),
+        table(["method", "problem", "n_iter", "status", "trace (median)", "trace (min)", "trace (p95)",
+               f"≤ {seconds(TRACE_TARGET)}", "per iteration", "200-iteration equivalent",
+               f"≤ {seconds(TRACE_TARGET)}", "fixed (max_iter=0)", "200 iterations, fixed cost once"], rows),
         "### What the diagnostics cost",
         "By default a run on d ≤ 3 records the Hessian's eigen-decomposition and the pure Newton direction at every "
         "iterate, for the lab to draw. The same traces with `diagnostics=False`:",

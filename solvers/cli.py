@@ -15,7 +15,7 @@ import sys
 from typing import Any, Callable, NamedTuple
 
 from . import PROBLEMS, RUN_OPTIONS, Iterate, Trace, describe_method, get_problem, list_methods, list_problems, run
-from .driver import norm
+from .linalg import norm
 
 X_COMPONENTS_MAX_DIM = 3  # the table shows x component by component up to this d, ‖x‖ beyond
 SUBSCRIPTS = "₁₂₃"

@@ -7,6 +7,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .linalg import symmetric_eigen
+
 # Eigenvalues smaller than this fraction of the largest |λ| count as zero.
 ZERO_EIGENVALUE_RTOL = 1e-10
 
@@ -45,19 +47,6 @@ def eigen_analysis(hessian: np.ndarray) -> Curvature:
     signs = np.where(magnitudes <= ZERO_EIGENVALUE_RTOL * largest, 0, np.sign(eigenvalues)).tolist()
     condition_number = float(largest / smallest) if 0 not in signs else math.inf
     return Curvature(eigenvalues, eigenvectors, condition_number, classify(signs))
-
-
-def symmetric_eigen(H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ascending eigenvalues and orthonormal eigenvectors (columns) of one symmetric matrix."""
-    if H.shape != (2, 2):
-        return np.linalg.eigh(H)
-    # Closed form for 2×2, several times faster than LAPACK's call overhead and as accurate
-    # (|δλ| ≲ ε‖H‖): the eigenvectors are the axes rotated by θ = ½ atan2(2b, a − c).
-    (a, b), (_, c) = H.tolist()
-    mean, radius = 0.5 * (a + c), math.hypot(0.5 * (a - c), b)
-    theta = 0.5 * math.atan2(2 * b, a - c)
-    cos, sin = math.cos(theta), math.sin(theta)
-    return np.array([mean - radius, mean + radius]), np.array([[-sin, cos], [cos, sin]])
 
 
 def newton_directions(hessians: np.ndarray, gradients: np.ndarray):

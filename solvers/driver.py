@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from .curvature import eigen_analysis, newton_directions, stationary_kind
-from .methods import Method, NumericalFailure, get_method
+from .linalg import NumericalFailure, norm
+from .methods import Method, get_method
 from .methods.base import join_events
 from .options import Option, validate_options
 from .oracle import Oracle
@@ -149,11 +150,6 @@ def _record_curvature(problem: Problem, steps: list[Iterate]) -> None:
         if np.isfinite(values[0]):
             step.eigenvalues, step.eigenvectors = values, vectors
             step.newton_direction = direction if np.isfinite(direction[0]) else None
-
-
-def norm(v: np.ndarray) -> float:
-    """‖v‖, cheaply; inf or NaN when an entry is not finite."""
-    return math.sqrt(v @ v)
 
 
 def _stationary_kind(problem: Problem, x: np.ndarray) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .methods.base import NumericalFailure
+from .linalg import NumericalFailure
 from .oracle import Oracle
 
 MAX_TRIALS = 60

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 import solvers
 from solvers.curvature import (
     VERDICT_TEXT, convergence_order, convergence_orders, eigen_analysis, newton_directions, quadratic_model,
-    stationary_kind, symmetric_eigen,
+    stationary_kind,
 )
+from solvers.linalg import symmetric_eigen
 
 EPS = np.finfo(float).eps
 

@@ -7,13 +7,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..linalg import NumericalFailure, solve
 from ..options import Option
 from ..oracle import Oracle
 from ..problems import PROBLEMS, Problem
-
-
-class NumericalFailure(Exception):
-    """The method cannot take a step here (singular matrix, failed line search); the run ends 'failed'."""
 
 
 @dataclass(slots=True)
@@ -71,25 +68,6 @@ class Method:
             "requires": cls.requires,
             "options": {name: {"default": o.default, "valid": o.describe(), "doc": o.doc} for name, o in cls.options.items()},
         }
-
-
-def solve(matrix: np.ndarray, rhs: np.ndarray, what: str) -> np.ndarray:
-    """matrix⁻¹ rhs, or NumericalFailure naming `what` when the matrix is singular."""
-    if matrix.shape == (2, 2):
-        # Cramer's rule: for 2×2 it is as accurate as LU and far cheaper than a LAPACK call.
-        (a, b), (c, d) = matrix.tolist()
-        (r0, r1), det = rhs.tolist(), a * d - b * c
-        solution = np.array([d * r0 - b * r1, a * r1 - c * r0]) / det if det != 0 else None
-    else:
-        try:
-            solution = np.linalg.solve(matrix, rhs)
-        except np.linalg.LinAlgError:
-            solution = None
-    if solution is None:
-        raise NumericalFailure(f"{what} is singular, so the step is undefined")
-    if not np.all(np.isfinite(solution)):
-        raise NumericalFailure(f"{what} is numerically singular, so the step is undefined")
-    return solution
 
 
 def uphill_warning(g: np.ndarray, direction: np.ndarray, name: str = "Newton direction") -> str:

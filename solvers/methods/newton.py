@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import linesearch
-from ..curvature import ZERO_EIGENVALUE_RTOL, symmetric_eigen
+from ..curvature import ZERO_EIGENVALUE_RTOL
+from ..linalg import symmetric_eigen
 from ..options import Option
 from .base import Method, NumericalFailure, Step, join_events, solve, uphill_warning
 

@@ -7,6 +7,7 @@ from typing import Callable
 import numpy as np
 
 from .. import linesearch
+from ..linalg import norm
 from ..options import Option
 from .base import Method, Step, join_events
 
@@ -28,7 +29,7 @@ class NewtonCG(Method):
     }
 
     def step(self, x, f, g):
-        grad_norm = float(np.linalg.norm(g))
+        grad_norm = norm(g)
         forcing = min(0.5, np.sqrt(grad_norm)) if self.cg_tol is None else self.cg_tol
         max_iterations = 20 * len(x) if self.cg_iters is None else self.cg_iters
         p, iterations, truncated = truncated_cg(lambda v: self.oracle.hvp(x, v), g, forcing * grad_norm, max_iterations)

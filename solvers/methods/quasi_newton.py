@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import numpy as np
 
 from .. import linesearch
+from ..linalg import norm
 from ..options import Option
 from .base import Method, Step, join_events
 
@@ -15,12 +17,12 @@ SKIP_EVENT = "curvature condition yᵀs > 0 failed: update skipped"
 
 def curvature_pair_ok(s: np.ndarray, y: np.ndarray) -> bool:
     """yᵀs > 0 (safely): the update then keeps the inverse Hessian positive definite."""
-    return s @ y > 1e-10 * np.linalg.norm(s) * np.linalg.norm(y)
+    return s @ y > 1e-10 * math.sqrt((s @ s) * (y @ y))
 
 
 def first_step_length(p: np.ndarray) -> float:
     """Without curvature information yet, the first trial step has unit length."""
-    return min(1.0, 1.0 / float(np.linalg.norm(p)))
+    return min(1.0, 1.0 / norm(p))
 
 
 class BFGS(Method):
@@ -52,7 +54,8 @@ class BFGS(Method):
         rho = 1.0 / (y @ s)
         # The product form above, expanded so that it costs O(d²) instead of O(d³).
         Hy = self.inverse_hessian @ y
-        self.inverse_hessian += (rho * rho * (y @ Hy) + rho) * np.outer(s, s) - rho * (np.outer(Hy, s) + np.outer(s, Hy))
+        s_column, Hy_column = s[:, None], Hy[:, None]
+        self.inverse_hessian += (rho * rho * (y @ Hy) + rho) * s_column * s - rho * (Hy_column * s + s_column * Hy)
         return ""
 
 
@@ -76,7 +79,7 @@ class LBFGS(Method):
         if self.previous is not None:
             s, y = x - self.previous[0], g - self.previous[1]
             if curvature_pair_ok(s, y):
-                self.pairs.append((s, y, 1.0 / (y @ s)))
+                self.pairs.append((s, y, 1.0 / float(y @ s)))
             else:
                 event = SKIP_EVENT
         p = -self.inverse_hessian_times(g)
@@ -86,16 +89,33 @@ class LBFGS(Method):
         return Step(direction=p, alpha=alpha, event=join_events(event, searched))
 
     def inverse_hessian_times(self, g):
-        """H⁻¹g by the two-loop recursion (Nocedal & Wright, Alg. 7.4)."""
-        q = g.copy()
-        alphas = []
-        for s, y, rho in reversed(self.pairs):
-            a = rho * (s @ q)
-            q -= a * y
-            alphas.append(a)
-        if self.pairs:
-            s, y, _ = self.pairs[-1]
-            q *= (s @ y) / (y @ y)
-        for (s, y, rho), a in zip(self.pairs, reversed(alphas)):
-            q += (a - rho * (y @ q)) * s
-        return q
+        """H⁻¹g by the two-loop recursion (Nocedal & Wright, Alg. 7.4) with H₀⁻¹ = γI.
+
+        The recursion only ever needs inner products of g with the pairs and of the pairs with each
+        other, so those are taken at once, as matrices; the loops then run over plain numbers.
+        """
+        if not self.pairs:
+            return g.copy()
+        S, Y = np.array([p[0] for p in self.pairs]), np.array([p[1] for p in self.pairs])  # rows, oldest first
+        rho = [p[2] for p in self.pairs]
+        sy = (S @ Y.T).tolist()  # sy[i][j] = sᵢᵀyⱼ
+        m = len(rho)
+        # First loop, newest to oldest: αᵢ = ρᵢ sᵢᵀq with q = g − Σ_{j>i} αⱼyⱼ.
+        s_g = (S @ g).tolist()
+        alpha = [0.0] * m
+        for i in reversed(range(m)):
+            s_q = s_g[i]
+            for j in range(i + 1, m):
+                s_q -= alpha[j] * sy[i][j]
+            alpha[i] = rho[i] * s_q
+        q = g - np.array(alpha) @ Y
+        gamma = sy[-1][-1] / float(Y[-1] @ Y[-1])  # H₀⁻¹ = (sᵀy / yᵀy) I from the newest pair
+        # Second loop, oldest to newest: βᵢ = ρᵢ yᵢᵀr with r = γq + Σ_{j<i} (αⱼ − βⱼ)sⱼ.
+        y_q = (Y @ q).tolist()
+        beta = [0.0] * m
+        for i in range(m):
+            y_r = gamma * y_q[i]
+            for j in range(i):
+                y_r += (alpha[j] - beta[j]) * sy[j][i]
+            beta[i] = rho[i] * y_r
+        return gamma * q + (np.array(alpha) - np.array(beta)) @ S

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..curvature import symmetric_eigen
+from ..linalg import norm, symmetric_eigen
 from ..options import Option
 from .base import Method, NumericalFailure, Step, join_events
 
@@ -33,7 +33,7 @@ class TrustRegion(Method):
 
     def step(self, x, f, g):
         radius = self.trust_radius
-        if radius <= np.finfo(float).eps * max(1.0, float(np.linalg.norm(x))):
+        if radius <= np.finfo(float).eps * max(1.0, norm(x)):
             raise NumericalFailure(f"the trust radius collapsed to {radius:.1e}: no step reduces f any more")
         H = self.oracle.hess(x)
         p, on_boundary, iterations = trust_region_step(g, H, radius)
@@ -67,12 +67,12 @@ def trust_region_step(g: np.ndarray, H: np.ndarray, radius: float) -> tuple[np.n
     g_hat = Q.T @ g
     if eigenvalues[0] > 0:
         newton = -g_hat / eigenvalues
-        if np.linalg.norm(newton) <= radius:
+        if norm(newton) <= radius:
             return Q @ newton, False, 0
     lowest = max(0.0, -eigenvalues[0])
     scale = max(1.0, float(np.abs(eigenvalues).max()))
     along_lowest = eigenvalues + lowest <= 1e-12 * scale
-    if along_lowest.any() and np.linalg.norm(g_hat[along_lowest]) <= 1e-12 * max(1.0, np.linalg.norm(g_hat)):
+    if along_lowest.any() and norm(g_hat[along_lowest]) <= 1e-12 * max(1.0, norm(g_hat)):
         # Hard case candidate: g has no component along the most negative curvature.
         others = ~along_lowest
         p_hat = np.zeros_like(g_hat)
@@ -87,11 +87,11 @@ def trust_region_step(g: np.ndarray, H: np.ndarray, radius: float) -> tuple[np.n
 
 def solve_secular_equation(g_hat, eigenvalues, radius, lowest, max_iterations=100):
     """The λ > lowest with ‖p(λ)‖ = Δ: Newton on 1/‖p(λ)‖ − 1/Δ, safeguarded by bisection."""
-    low, high = lowest, lowest + np.linalg.norm(g_hat) / radius  # ‖p(high)‖ ≤ Δ always
+    low, high = lowest, lowest + norm(g_hat) / radius  # ‖p(high)‖ ≤ Δ always
     lam = high
     for iteration in range(1, max_iterations + 1):
         shifted = eigenvalues + lam
-        norm_p = np.linalg.norm(g_hat / shifted)
+        norm_p = norm(g_hat / shifted)
         if abs(norm_p - radius) <= SECULAR_TOLERANCE * radius:
             return lam, iteration
         if norm_p > radius:
