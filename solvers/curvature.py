@@ -55,14 +55,18 @@ def newton_directions(hessians: np.ndarray, gradients: np.ndarray):
     Returns (eigenvalues (n, d), eigenvectors (n, d, d), directions (n, d)); a row of directions is
     NaN where its H is singular (by the rule of `eigen_analysis`) and every row is NaN where H is not finite.
     """
-    finite = np.isfinite(hessians).all(axis=(1, 2))
-    eigenvalues, eigenvectors = np.linalg.eigh(np.where(finite[:, None, None], hessians, 0.0))
+    finite = np.isfinite(hessians.reshape(len(hessians), -1)).all(axis=1)
+    if not finite.all():
+        hessians = np.where(finite[:, None, None], hessians, 0.0)
+    eigenvalues, eigenvectors = np.linalg.eigh(hessians)
     magnitudes = np.abs(eigenvalues)
     singular = (magnitudes <= ZERO_EIGENVALUE_RTOL * magnitudes.max(axis=1, keepdims=True)).any(axis=1)
-    along = np.einsum("nij,ni->nj", eigenvectors, gradients) / np.where(singular[:, None], 1.0, eigenvalues)
-    directions = -np.einsum("nij,nj->ni", eigenvectors, along)
+    along = (np.swapaxes(eigenvectors, 1, 2) @ gradients[:, :, None])[:, :, 0]  # Qᵀg
+    along /= np.where(singular[:, None], 1.0, eigenvalues)  # Λ⁻¹Qᵀg
+    directions = -(eigenvectors @ along[:, :, None])[:, :, 0]
     directions[singular] = np.nan
-    eigenvalues[~finite], eigenvectors[~finite], directions[~finite] = np.nan, np.nan, np.nan
+    if not finite.all():
+        eigenvalues[~finite], eigenvectors[~finite], directions[~finite] = np.nan, np.nan, np.nan
     return eigenvalues, eigenvectors, directions
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -60,7 +59,7 @@ def run(
     if kind is not None:
         message += f", at a {kind}" + (" (the Hessian is indefinite there)" if kind == "saddle" else "")
     message += "."
-    steps[-1] = replace(steps[-1], event=message)
+    steps[-1].event = message
     return Trace(
         problem=problem.name, params=dict(problem.params), method=method_class.name, options=settings,
         max_iter=limits["max_iter"], tol=limits["tol"], steps=tuple(steps), status=status,

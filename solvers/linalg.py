@@ -34,7 +34,7 @@ def solve(matrix: np.ndarray, rhs: np.ndarray, what: str) -> np.ndarray:
             solution = None
     if solution is None:
         raise NumericalFailure(f"{what} is singular, so the step is undefined")
-    if not np.all(np.isfinite(solution)):
+    if not math.isfinite(norm(solution)):
         raise NumericalFailure(f"{what} is numerically singular, so the step is undefined")
     return solution
 
