@@ -37,9 +37,12 @@ class DampedNewton(Method):
     options = {"damping": DAMPING}
     divergence_hint = NEWTON_HINT
 
+    def start(self, x):
+        self.damping_matrix = self.damping * np.eye(len(x))
+
     def step(self, x, f, g):
         H = self.oracle.hess(x)
-        p = -solve(H + self.damping * np.eye(len(x)), g, "H + λI")
+        p = -solve(H + self.damping_matrix, g, "H + λI")
         return Step(direction=p, damping=self.damping, event=uphill_warning(g, p, "damped Newton direction"))
 
 

@@ -91,14 +91,15 @@ def solve_secular_equation(g_hat, eigenvalues, radius, lowest, max_iterations=10
     lam = high
     for iteration in range(1, max_iterations + 1):
         shifted = eigenvalues + lam
-        norm_p = norm(g_hat / shifted)
+        p_hat = g_hat / shifted  # −p(λ) in the eigenbasis
+        norm_p = norm(p_hat)
         if abs(norm_p - radius) <= SECULAR_TOLERANCE * radius:
             return lam, iteration
         if norm_p > radius:
             low = lam
         else:
             high = lam
-        derivative = np.sum(g_hat**2 / shifted**3) / norm_p**3  # d/dλ of 1/‖p(λ)‖
+        derivative = (p_hat @ (p_hat / shifted)) / norm_p**3  # d/dλ of 1/‖p(λ)‖ = Σ ĝᵢ²/(λᵢ+λ)³ / ‖p‖³
         lam = lam - (1 / norm_p - 1 / radius) / derivative  # Newton step on φ(λ) = 1/‖p‖ − 1/Δ
         if not low < lam < high:
             lam = 0.5 * (low + high)
