@@ -42,11 +42,29 @@ class Curvature(NamedTuple):
 def eigen_analysis(hessian: np.ndarray) -> Curvature:
     """H = Q Λ Qᵀ with λ₁ ≤ … ≤ λ_d, and what the signs of λ say about the Newton step."""
     eigenvalues, eigenvectors = symmetric_eigen(hessian)
+    verdict = str(verdicts(eigenvalues[None])[0])
+    largest, smallest = np.abs(eigenvalues).max(), np.abs(eigenvalues).min()
+    singular = smallest <= ZERO_EIGENVALUE_RTOL * largest
+    condition_number = math.inf if singular else float(largest / smallest)
+    return Curvature(eigenvalues, eigenvectors, condition_number, verdict)
+
+
+def verdicts(eigenvalues: np.ndarray) -> np.ndarray:
+    """The definiteness (a key of VERDICT_TEXT) of each row of eigenvalues (n, d); '' where not finite.
+
+    An eigenvalue counts as zero when |λ| ≤ ZERO_EIGENVALUE_RTOL · max|λ| of its row.
+    """
     magnitudes = np.abs(eigenvalues)
-    largest, smallest = magnitudes.max(), magnitudes.min()
-    signs = np.where(magnitudes <= ZERO_EIGENVALUE_RTOL * largest, 0, np.sign(eigenvalues)).tolist()
-    condition_number = float(largest / smallest) if 0 not in signs else math.inf
-    return Curvature(eigenvalues, eigenvectors, condition_number, classify(signs))
+    zero = magnitudes <= ZERO_EIGENVALUE_RTOL * magnitudes.max(axis=1, keepdims=True)
+    positive = ((eigenvalues > 0) & ~zero).any(axis=1)
+    negative = ((eigenvalues < 0) & ~zero).any(axis=1)
+    flat = zero.any(axis=1)
+    verdict = np.select(
+        [positive & negative, ~(positive | negative), positive & flat, positive, flat],
+        ["indefinite", "singular", "positive semidefinite", "positive definite", "negative semidefinite"],
+        default="negative definite",
+    )
+    return np.where(np.isfinite(eigenvalues).all(axis=1), verdict, "")
 
 
 def newton_directions(hessians: np.ndarray, gradients: np.ndarray):
@@ -68,18 +86,6 @@ def newton_directions(hessians: np.ndarray, gradients: np.ndarray):
     if not finite.all():
         eigenvalues[~finite], eigenvectors[~finite], directions[~finite] = np.nan, np.nan, np.nan
     return eigenvalues, eigenvectors, directions
-
-
-def classify(signs: list[int]) -> str:
-    """The definiteness of a symmetric matrix from the signs (+1, 0, −1) of its eigenvalues."""
-    positive, negative, zero = 1 in signs, -1 in signs, 0 in signs
-    if positive and negative:
-        return "indefinite"
-    if not (positive or negative):
-        return "singular"
-    if positive:
-        return "positive semidefinite" if zero else "positive definite"
-    return "negative semidefinite" if zero else "negative definite"
 
 
 def stationary_kind(curvature: Curvature) -> str | None:
