@@ -1,0 +1,126 @@
+"""From the lab's state to the numbers its views draw: contour grids and per-iterate columns.
+
+Pure numpy on top of `solvers`; the views copy these columns into Bokeh ColumnDataSources, and the
+browser picks the row of the iteration shown, so stepping through a trajectory costs the server nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+import solvers
+from solvers.curvature import VERDICT_TEXT, verdicts
+
+GRID_RESOLUTION = 200
+CONTOUR_LEVELS = 24
+GRADIENT_ARROW = 0.12  # the −∇f arrow's drawn length, as a fraction of the window's diagonal
+AXIS_LENGTH = 0.15  # the eigenvector axis of least curvature, as a fraction of the diagonal
+ERROR_FLOOR = 1e-16  # log₁₀ of errors below this is drawn at −16
+
+
+@dataclass(frozen=True)
+class ContourGrid:
+    """f on a regular grid over the window, and contour levels that show its structure."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    values: np.ndarray  # (len(ys), len(xs))
+    levels: np.ndarray
+
+
+@lru_cache(maxsize=64)  # read-only and shared by every session: keyed by the problem and its parameters
+def contour_grid(problem_name: str, params: tuple[tuple[str, float], ...], resolution: int = GRID_RESOLUTION) -> ContourGrid:
+    problem = solvers.get_problem(problem_name, **dict(params))
+    (x_low, x_high), (y_low, y_high) = problem.window
+    xs, ys = np.linspace(x_low, x_high, resolution), np.linspace(y_low, y_high, resolution)
+    with np.errstate(all="ignore"):
+        values = problem.f(np.array(np.meshgrid(xs, ys)))
+    return ContourGrid(xs, ys, values, contour_levels(values))
+
+
+def contour_levels(values: np.ndarray, count: int = CONTOUR_LEVELS) -> np.ndarray:
+    """Levels crowded towards the lowest values, where the valleys are: f_min + (f_max − f_min)·t³."""
+    finite = values[np.isfinite(values)]
+    low, high = float(finite.min()), float(np.quantile(finite, 0.98))
+    return low + (high - low) * np.linspace(0.0, 1.0, count + 1)[1:] ** 3
+
+
+@dataclass
+class MethodRun:
+    """One method's trace on the lab's problem, or the reason there is none."""
+
+    method: str
+    trace: solvers.Trace | None
+    error: str = ""
+    columns: dict[str, Any] = field(default_factory=dict)
+
+
+def run_method(problem: solvers.Problem, method: str, x0, max_iter: int, tol: float, options: dict) -> MethodRun:
+    """Run one method; bad settings become a message instead of an exception."""
+    try:
+        trace = solvers.run(problem, method, x0=x0, max_iter=max_iter, tol=tol, **options)
+    except ValueError as error:
+        return MethodRun(method, None, error=str(error))
+    return MethodRun(method, trace, columns=iterate_columns(trace, problem))
+
+
+def iterate_columns(trace: solvers.Trace, problem: solvers.Problem) -> dict[str, np.ndarray]:
+    """Everything a view shows at iterate k, as columns indexed by k (NaN where undefined)."""
+    xs, fs = trace.xs, trace.fs
+    gradients, newton = trace.column("gradient"), trace.column("newton_direction")
+    eigenvalues = trace.column("eigenvalues")
+    eigenvectors = np.array([np.full((2, 2), np.nan) if s.eigenvectors is None else s.eigenvectors for s in trace.steps])
+    steps = trace.column("step")
+    diagonal = float(np.hypot(*np.ptp(np.array(problem.window), axis=1)))
+    with np.errstate(all="ignore"):
+        unit_descent = -gradients / np.linalg.norm(gradients, axis=1, keepdims=True)
+        newton_end, newton_clipped = clip_to_window(xs, xs + newton, problem.window)
+        cross = unit_descent[:, 0] * newton[:, 1] - unit_descent[:, 1] * newton[:, 0]
+        magnitudes = np.abs(eigenvalues)
+        axis_lengths = AXIS_LENGTH * diagonal * np.sqrt(magnitudes.min(axis=1, keepdims=True) / magnitudes)
+        reference = reference_point(trace, problem)
+        columns = {
+            "k": np.arange(len(xs)), "x": xs[:, 0], "y": xs[:, 1], "f": fs, "grad_norm": trace.grad_norms,
+            "gradient_end_x": xs[:, 0] + GRADIENT_ARROW * diagonal * unit_descent[:, 0],
+            "gradient_end_y": xs[:, 1] + GRADIENT_ARROW * diagonal * unit_descent[:, 1],
+            "newton_end_x": newton_end[:, 0], "newton_end_y": newton_end[:, 1], "newton_clipped": newton_clipped,
+            "step_end_x": xs[:, 0] + steps[:, 0], "step_end_y": xs[:, 1] + steps[:, 1],
+            "step_length": np.linalg.norm(steps, axis=1),
+            "angle": np.degrees(np.arctan2(np.abs(cross), np.einsum("ij,ij->i", unit_descent, newton))),
+            "lambda_1": eigenvalues[:, 0], "lambda_2": eigenvalues[:, 1],
+            "condition": magnitudes.max(axis=1) / magnitudes.min(axis=1),
+            "verdict": np.array([VERDICT_TEXT.get(v, "") for v in verdicts(eigenvalues)]),
+            "alpha": trace.column("alpha"), "damping": trace.column("damping"), "radius": trace.column("radius"),
+            "event": np.array([s.event for s in trace.steps]),
+            "log_f_error": np.log10(np.maximum(fs - reference.f, ERROR_FLOOR)),
+            "log_x_error": np.log10(np.maximum(np.linalg.norm(xs - reference.x, axis=1), ERROR_FLOOR)),
+        }
+        for i in (0, 1):  # eigenvector axes through x_k, half-length ∝ 1/√|λᵢ|
+            half = axis_lengths[:, i : i + 1] * eigenvectors[:, :, i] / 2
+            columns[f"axis_{i + 1}_x0"], columns[f"axis_{i + 1}_y0"] = (xs - half).T
+            columns[f"axis_{i + 1}_x1"], columns[f"axis_{i + 1}_y1"] = (xs + half).T
+    return columns
+
+
+def clip_to_window(starts: np.ndarray, ends: np.ndarray, window) -> tuple[np.ndarray, np.ndarray]:
+    """Ends pulled back along each segment to the window's edge; and whether each was clipped."""
+    low, high = np.array(window).T
+    direction = ends - starts
+    with np.errstate(all="ignore"):
+        leave = np.where(direction > 0, (high - starts) / direction, np.where(direction < 0, (low - starts) / direction, np.inf))
+    fraction = np.clip(np.nanmin(np.where(np.isfinite(leave), leave, np.inf), axis=1), 0.0, 1.0)
+    return starts + fraction[:, None] * direction, fraction < 1.0
+
+
+def reference_point(trace: solvers.Trace, problem: solvers.Problem) -> solvers.StationaryPoint:
+    """x*, f* for the error plots: the known stationary point where the run ended (a minimum, unless it
+    converged to another kind), or, if none is near, the last iterate itself."""
+    candidates = [p for p in problem.stationary_points if trace.converged or p.kind == "minimum"]
+    nearest = min(candidates, key=lambda p: float(np.linalg.norm(p.x - trace.x)), default=None)
+    if trace.converged and (nearest is None or np.linalg.norm(nearest.x - trace.x) > 1e-4):
+        return solvers.StationaryPoint(trace.x, trace.stationary_kind or "minimum", float(trace.fs[-1]))
+    return nearest if nearest is not None else solvers.StationaryPoint(trace.x, "minimum", float(trace.fs[-1]))

@@ -1,0 +1,102 @@
+"""The lab's state object and the numbers its views draw, without a browser."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import solvers
+from app import scene
+from app.state import LabState
+
+
+def test_default_scene_is_the_classic_lab():
+    state = LabState()
+    assert state.problem == "rosenbrock" and state.x0 == (-1.2, 1.0)
+    assert state.methods == ["gd", "newton", "damped_newton"] and state.focus == "newton"
+
+
+def test_changing_the_problem_resets_the_start_to_its_default():
+    state = LabState(x0=(0.3, 0.3), iteration=5)
+    state.problem = "himmelblau"
+    assert state.x0 == tuple(solvers.get_problem("himmelblau").x0) and state.iteration == 0
+
+
+def test_problem_parameters_reach_the_problem():
+    state = LabState(problem="quadratic", kappa=250.0, angle=-15.0)
+    assert state.build_problem().params == {"kappa": 250.0, "angle": -15.0}
+
+
+def test_each_method_gets_only_the_options_it_takes():
+    state = LabState(damping=0.0, lr=0.01, memory=4)
+    assert state.method_options("newton") == {}
+    assert state.method_options("gd") == {"lr": 0.01}
+    assert state.method_options("lbfgs") == {"memory": 4}
+    assert state.method_options("damped_newton") == {"damping": 0.0}
+    assert state.method_options("levenberg_marquardt")["damping"] > 0  # LM needs a positive start
+
+
+def test_the_state_round_trips_through_a_url_query():
+    state = LabState(problem="quadratic", kappa=1e3, methods=["newton", "bfgs"], damping=0.25, x0=(1.5, -2.0))
+    copy = LabState()
+    assert copy.update_from_query(state.to_query()) == []
+    for name in ("problem", "kappa", "methods", "damping", "x0"):
+        assert getattr(copy, name) == getattr(state, name)
+
+
+def test_a_default_state_has_an_empty_query():
+    assert LabState().to_query() == ""
+
+
+@pytest.mark.parametrize("query", ["damping=-1", "problem=nope", "methods=gd,evil", "x0=1", "foo=bar", "lr=abc"])
+def test_bad_url_values_are_reported_and_ignored(query):
+    state = LabState()
+    ignored = state.update_from_query(query)
+    assert len(ignored) == 1
+    assert state.to_query() == ""  # nothing else changed
+
+
+def test_columns_are_the_engines_numbers():
+    problem = solvers.get_problem("rosenbrock")
+    run = scene.run_method(problem, "newton", (-1.2, 1.0), 100, 1e-10, {})
+    trace, columns = run.trace, run.columns
+    assert len(columns["k"]) == trace.n_iter + 1
+    np.testing.assert_array_equal(columns["x"], trace.xs[:, 0])
+    np.testing.assert_array_equal(columns["f"], trace.fs)
+    np.testing.assert_array_equal(columns["lambda_1"], [s.eigenvalues[0] for s in trace.steps])
+    first = trace.steps[0]
+    unclipped = ~columns["newton_clipped"]
+    assert unclipped[0]
+    np.testing.assert_allclose([columns["newton_end_x"][0], columns["newton_end_y"][0]], first.x + first.newton_direction)
+    descent = np.array([columns["gradient_end_x"][0], columns["gradient_end_y"][0]]) - first.x
+    cosine = descent @ -first.gradient / (np.linalg.norm(descent) * np.linalg.norm(first.gradient))
+    assert cosine == pytest.approx(1.0)
+    assert columns["verdict"][0].startswith("positive definite")
+    assert columns["log_x_error"][-1] == pytest.approx(-16)  # Newton lands on (1, 1) exactly
+
+
+def test_newton_arrow_leaving_the_view_is_clipped_at_its_edge():
+    starts, ends = np.array([[0.0, 0.0], [0.0, 0.0]]), np.array([[10.0, 0.0], [0.5, 0.5]])
+    clipped, flags = scene.clip_to_window(starts, ends, ((-1.0, 1.0), (-2.0, 2.0)))
+    np.testing.assert_allclose(clipped, [[1.0, 0.0], [0.5, 0.5]])
+    assert flags.tolist() == [True, False]
+
+
+def test_angle_between_gradient_and_newton_directions_is_zero_on_a_round_bowl():
+    problem = solvers.get_problem("quadratic", kappa=1.0)
+    run = scene.run_method(problem, "gd", (1.0, 2.0), 5, 1e-12, {"lr": 0.1})
+    np.testing.assert_allclose(run.columns["angle"][:-1], 0.0, atol=1e-6)
+
+
+def test_an_invalid_setting_becomes_a_message_not_an_exception():
+    problem = solvers.get_problem("rosenbrock")
+    run = scene.run_method(problem, "gauss_newton", (0.0, 0.0), 10, 1e-8, {"lr": 1.0})
+    assert run.trace is None and "no option" in run.error
+
+
+def test_contour_levels_rise_and_crowd_towards_the_valley():
+    grid = scene.contour_grid("rosenbrock", (("a", 1.0), ("b", 100.0)))
+    assert grid.values.shape == (len(grid.ys), len(grid.xs))
+    gaps = np.diff(grid.levels)
+    assert np.all(gaps > 0) and gaps[0] < gaps[-1] / 10
+    assert scene.contour_grid("rosenbrock", (("a", 1.0), ("b", 100.0))) is grid  # shared, computed once
