@@ -1,9 +1,10 @@
-# Newton Lab: `make test` and `make bench` set up .venv on first use.
+# Newton Lab: `make run`, `make test` and `make bench` set up .venv on first use.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+PORT ?= 5006
 
-.PHONY: install test bench clean
+.PHONY: install run test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +15,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 install: $(VENV)/.installed
+
+run: install
+	@echo "Newton Lab: http://localhost:$(PORT)/"
+	$(BIN)/panel serve app/main.py --port $(PORT) --index main
 
 test: install
 	$(BIN)/python -m pytest

@@ -1,0 +1,257 @@
+"""The lab's views: each watches the `LabState` and updates its Bokeh sources in place.
+
+Figures are built once per session. When an input changes the server recomputes the traces and
+replaces the sources' data inside one `hold`; moving through the iterations happens in the browser
+(`ITERATE_JS`), which reads the focused method's row k from a source already on the page.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import panel as pn
+import param
+from bokeh.events import Tap
+from bokeh.models import Arrow, ColumnDataSource, CustomJS, Div, NormalHead, Span, TeeHead
+from bokeh.palettes import Cividis256
+from bokeh.plotting import figure
+from bokeh.plotting.contour import contour_data
+
+import solvers
+
+from . import scene
+from .state import PROBLEM_PARAMETERS, LabState
+
+# Okabe–Ito and Tol's colours, safe for colour-blind viewers; blue and gold are kept for the arrows.
+GRADIENT_BLUE, NEWTON_GOLD = "#0072B2", "#E69F00"
+METHOD_COLOURS = {
+    "gd": "#D55E00", "momentum": "#882255", "nesterov": "#AA4499", "adam": "#44AA99",
+    "newton": "#009E73", "damped_newton": "#CC79A7", "newton_ls": "#117733", "trust_region": "#332288",
+    "levenberg_marquardt": "#999933", "saddle_free_newton": "#000000", "bfgs": "#DDCC77", "lbfgs": "#88CCEE",
+    "gauss_newton": "#661100", "natural_gradient": "#6699CC", "newton_cg": "#888888",
+}
+KIND_MARKERS = {"minimum": "circle", "saddle": "triangle", "maximum": "square"}
+DAMPING_STEPS = [0.0] + [float(f"{m}e{e}") for e in range(-3, 4) for m in (1, 2, 5)]
+
+# Copies row k of the focused method into `current` and writes the readout. The iteration shown, k,
+# lives in the convergence plot's marker, so that every callback reads and writes it in one place.
+ITERATE_JS = """
+const d = focus.data, n = d.k.length;
+if (n === 0) { readout.text = ''; return; }
+const k = Math.max(0, Math.min(Math.round(marker.location), n - 1));
+marker.location = k;
+const row = {};
+for (const key of Object.keys(d)) row[key] = [d[key][k]];
+current.data = row;
+const num = (v, digits = 4) => (v === null || Number.isNaN(v)) ? '—' : Number(v).toPrecision(digits);
+const sign = (v) => (v === null || Number.isNaN(v)) ? '' : (v < 0 ? 'negative' : 'positive');
+readout.text = `<table class="readout">
+ <tr><th>iteration</th><td>${k} of ${n - 1}</td></tr>
+ <tr><th>f</th><td>${num(d.f[k], 6)}</td></tr>
+ <tr><th>‖∇f‖</th><td>${num(d.grad_norm[k], 3)}</td></tr>
+ <tr><th>λ₁</th><td class="${sign(d.lambda_1[k])}">${num(d.lambda_1[k])}</td></tr>
+ <tr><th>λ₂</th><td class="${sign(d.lambda_2[k])}">${num(d.lambda_2[k])}</td></tr>
+ <tr><th>condition number</th><td>${num(d.condition[k], 3)}</td></tr>
+ <tr><th>angle(−∇f, Newton)</th><td>${num(d.angle[k], 3)}°</td></tr>
+ <tr><th>step length</th><td>${num(d.step_length[k], 3)}</td></tr>
+ <tr><td colspan="2" class="verdict">${d.verdict[k]}</td></tr>
+ <tr><td colspan="2" class="event">${d.event[k]}</td></tr></table>`;
+"""
+
+
+class ContourView(pn.viewable.Viewer):
+    """The problem's contours, every method's trajectory, and the arrows at the current iterate."""
+
+    state = param.ClassSelector(class_=LabState)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.figure = figure(
+            sizing_mode="stretch_both", min_height=420, tools="pan,wheel_zoom,reset,save",
+            toolbar_location="above", match_aspect=False, output_backend="canvas",
+        )
+        self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = "x₁", "x₂"
+        self.contours = None
+        self.trajectories = {m: ColumnDataSource({"x": [], "y": []}) for m in solvers.list_methods()}
+        for method, source in self.trajectories.items():
+            title, colour = solvers.METHODS[method].title, METHOD_COLOURS[method]
+            line = self.figure.line("x", "y", source=source, color=colour, line_width=2.5, legend_label=title)
+            dots = self.figure.scatter("x", "y", source=source, color=colour, size=5, legend_label=title)
+            line.visible = dots.visible = False
+        self.figure.legend.location, self.figure.legend.click_policy = "bottom_right", "hide"
+        self.figure.legend.background_fill_alpha = 0.8
+        for item in self.figure.legend.items:
+            item.visible = False
+        self.landmarks = ColumnDataSource({"x": [], "y": [], "marker": [], "kind": []})
+        self.figure.scatter("x", "y", marker="marker", source=self.landmarks, size=11,
+                            fill_color="white", line_color="black", line_width=1.5)
+        self.start = ColumnDataSource({"x": [], "y": []})
+        self.figure.scatter("x", "y", marker="star", size=16, source=self.start, fill_color="white", line_color="black")
+        self.current = ColumnDataSource({})
+        self.figure.add_layout(Arrow(
+            source=self.current, x_start="x", y_start="y", x_end="gradient_end_x", y_end="gradient_end_y",
+            line_color=GRADIENT_BLUE, line_width=3, end=NormalHead(size=12, fill_color=GRADIENT_BLUE, line_color=GRADIENT_BLUE),
+        ))
+        self.figure.add_layout(Arrow(
+            source=self.current, x_start="x", y_start="y", x_end="newton_end_x", y_end="newton_end_y",
+            line_color=NEWTON_GOLD, line_width=3, end=NormalHead(size=12, fill_color=NEWTON_GOLD, line_color=NEWTON_GOLD),
+        ))
+        for i in (1, 2):
+            self.figure.add_layout(Arrow(
+                source=self.current, x_start=f"axis_{i}_x0", y_start=f"axis_{i}_y0", x_end=f"axis_{i}_x1",
+                y_end=f"axis_{i}_y1", line_color="white", line_width=1.5, line_dash="dashed",
+                start=TeeHead(size=6, line_color="white"), end=TeeHead(size=6, line_color="white"),
+            ))
+        self.figure.on_event(Tap, self._set_start)
+
+    def _set_start(self, event: Tap) -> None:
+        if event.x is not None and event.y is not None and np.isfinite([event.x, event.y]).all():
+            self.state.x0 = (float(event.x), float(event.y))
+
+    def show_problem(self, problem: solvers.Problem, grid: scene.ContourGrid) -> None:
+        (x_low, x_high), (y_low, y_high) = problem.window
+        self.figure.x_range.update(start=x_low, end=x_high)
+        self.figure.y_range.update(start=y_low, end=y_high)
+        data = contour_data(grid.xs, grid.ys, grid.values, grid.levels)
+        if self.contours is None:
+            palette = [Cividis256[int(i)] for i in np.linspace(0, 255, len(grid.levels) - 1)]
+            self.contours = self.figure.contour(grid.xs, grid.ys, grid.values, grid.levels, fill_color=palette,
+                                                line_color="white", line_alpha=0.25, line_width=0.8)
+            self.figure.renderers.insert(0, self.figure.renderers.pop())  # contours below everything
+        else:
+            self.contours.set_data(data)
+        points = problem.stationary_points
+        self.landmarks.data = {
+            "x": [p.x[0] for p in points], "y": [p.x[1] for p in points],
+            "marker": [KIND_MARKERS[p.kind] for p in points], "kind": [p.kind for p in points],
+        }
+
+    def show_runs(self, runs: dict[str, scene.MethodRun], x0) -> None:
+        self.start.data = {"x": [x0[0]], "y": [x0[1]]}
+        for method, source in self.trajectories.items():
+            run = runs.get(method)
+            shown = run is not None and run.trace is not None
+            source.data = {"x": run.columns["x"], "y": run.columns["y"]} if shown else {"x": [], "y": []}
+        for item in self.figure.legend.items:
+            item.visible = any(len(r.data_source.data["x"]) for r in item.renderers)
+            for renderer in item.renderers:
+                renderer.visible = item.visible
+
+    def __panel__(self):
+        return pn.pane.Bokeh(self.figure, sizing_mode="stretch_both")
+
+
+class ConvergenceView(pn.viewable.Viewer):
+    """log₁₀(f − f*) against k for every method: a straight line is linear convergence, a cliff quadratic."""
+
+    state = param.ClassSelector(class_=LabState)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.figure = figure(height=260, sizing_mode="stretch_width", tools="pan,wheel_zoom,reset",
+                             x_axis_label="iteration k", y_axis_label="log₁₀(f − f*)")
+        self.sources = {m: ColumnDataSource({"k": [], "log_f_error": []}) for m in solvers.list_methods()}
+        for method, source in self.sources.items():
+            self.figure.line("k", "log_f_error", source=source, color=METHOD_COLOURS[method], line_width=2)
+        self.marker = Span(location=0, dimension="height", line_color=NEWTON_GOLD, line_width=2)
+        self.figure.add_layout(self.marker)
+
+    def show_runs(self, runs: dict[str, scene.MethodRun]) -> None:
+        for method, source in self.sources.items():
+            run = runs.get(method)
+            columns = run.columns if run is not None and run.trace is not None else None
+            source.data = {"k": columns["k"], "log_f_error": columns["log_f_error"]} if columns else {"k": [], "log_f_error": []}
+
+    def __panel__(self):
+        return pn.pane.Bokeh(self.figure, sizing_mode="stretch_width")
+
+
+class Lab(pn.viewable.Viewer):
+    """The whole page for one session: controls, views, and the wiring between them."""
+
+    state = param.ClassSelector(class_=LabState)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.contour = ContourView(state=self.state)
+        self.convergence = ConvergenceView(state=self.state)
+        self.focus = ColumnDataSource({"k": []})
+        self.readout = Div(text="", sizing_mode="stretch_width", css_classes=["readout"])
+        self.results = pn.pane.HTML(sizing_mode="stretch_width")
+        self.formula = pn.pane.LaTeX(sizing_mode="stretch_width")
+        self.player = pn.widgets.Player(label="iteration", start=0, end=1, value=0, interval=250, loop_policy="once",
+                                        show_loop_controls=False, sizing_mode="stretch_width")
+        arguments = dict(focus=self.focus, current=self.contour.current, readout=self.readout,
+                         marker=self.convergence.marker)
+        self.player.jscallback(value="marker.location = cb_obj.value;" + ITERATE_JS, args=arguments)
+        self.iterate = CustomJS(args=arguments, code=ITERATE_JS)
+        self.focus.js_on_change("data", self.iterate)
+        self.runs: dict[str, scene.MethodRun] = {}
+        self._show_problem()
+        self._recompute()
+
+    @param.depends("state.problem", "state.kappa", "state.angle", "state.a", "state.b", watch=True)
+    def _show_problem(self) -> None:
+        problem = self.state.build_problem()
+        names = PROBLEM_PARAMETERS.get(problem.name, ())
+        grid = scene.contour_grid(problem.name, tuple((n, problem.params[n]) for n in names))
+        with pn.io.hold():
+            self.contour.show_problem(problem, grid)
+
+    @param.depends("state.problem", "state.kappa", "state.angle", "state.a", "state.b", "state.methods",
+                   "state.focus", "state.damping", "state.lr", "state.beta", "state.radius", "state.memory",
+                   "state.cg_iters", "state.max_iter", "state.tol", "state.x0", watch=True)
+    def _recompute(self) -> None:
+        state = self.state
+        problem = state.build_problem()
+        self.runs = {m: scene.run_method(problem, m, state.x0, state.max_iter, state.tol, state.method_options(m))
+                     for m in state.methods}
+        focus = self.runs.get(state.focus)
+        with pn.io.hold():
+            self.contour.show_runs(self.runs, state.x0)
+            self.convergence.show_runs(self.runs)
+            columns = focus.columns if focus is not None and focus.trace is not None else {"k": []}
+            self.focus.data = columns
+            self.contour.current.data = {key: values[:1] for key, values in columns.items()}
+            self.player.end = max(1, len(self.focus.data["k"]) - 1)
+            self.results.object = results_table(self.runs)
+            method = solvers.METHODS[state.focus]
+            self.formula.object = f"{method.title}: ${method.formula}$"
+
+    def controls(self) -> pn.Column:
+        state = self.state
+        damping = pn.widgets.DiscreteSlider(label="damping λ (0 = pure Newton)", options=DAMPING_STEPS,
+                                            value=min(DAMPING_STEPS, key=lambda v: abs(v - state.damping)))
+        damping.link(state, value="damping")
+        return pn.Column(
+            pn.widgets.Select.from_param(state.param.problem, label="problem"),
+            pn.widgets.MultiChoice.from_param(state.param.methods, label="methods"),
+            pn.widgets.Select.from_param(state.param.focus, label="arrows for"),
+            damping,
+            pn.widgets.FloatInput.from_param(state.param.lr, label="learning rate"),
+            pn.widgets.IntSlider.from_param(state.param.max_iter, label="max iterations"),
+            sizing_mode="stretch_width",
+        )
+
+    def __panel__(self):
+        # Side by side on a projector, stacked on a phone: the flex box wraps the plots below the controls.
+        sidebar = pn.Column(self.controls(), self.player, pn.pane.Bokeh(self.readout), self.formula,
+                            width=340, styles={"flex": "0 0 340px"})
+        plots = pn.Column(self.contour, self.convergence, self.results, sizing_mode="stretch_width",
+                          min_height=700, styles={"flex": "1 1 360px"})
+        return pn.FlexBox(sidebar, plots, flex_wrap="wrap", sizing_mode="stretch_width")
+
+
+def results_table(runs: dict[str, scene.MethodRun]) -> str:
+    """One row per method: status, iterations and evaluations, or why it could not run."""
+    rows = []
+    for method, run in runs.items():
+        if run.trace is None:
+            rows.append(f"<tr><td>{method}</td><td colspan='5'>{html.escape(run.error)}</td></tr>")
+            continue
+        e = run.trace.evaluations
+        rows.append(f"<tr><td>{method}</td><td title='{html.escape(run.trace.message)}'>{run.trace.status}</td>"
+                    f"<td>{run.trace.n_iter}</td><td>{e.f}</td><td>{e.grad}</td><td>{e.hess + e.hvp}</td></tr>")
+    header = "<tr><th>method</th><th>status</th><th>iterations</th><th>f</th><th>∇f</th><th>H / Hv</th></tr>"
+    return f"<table class='results'>{header}{''.join(rows)}</table>"

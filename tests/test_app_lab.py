@@ -1,0 +1,78 @@
+"""The lab's views follow its state: every change lands in the Bokeh sources, without a browser."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import solvers
+from app.lab import Lab
+from app.state import LabState
+
+
+@pytest.fixture
+def lab():
+    return Lab(state=LabState())
+
+
+def trajectory(lab, method):
+    return np.column_stack([lab.contour.trajectories[method].data["x"], lab.contour.trajectories[method].data["y"]])
+
+
+def test_default_page_draws_the_three_classic_trajectories(lab):
+    for method in ("gd", "newton", "damped_newton"):
+        expected = solvers.run("rosenbrock", method, x0=(-1.2, 1.0), max_iter=200, tol=1e-8,
+                               **lab.state.method_options(method)).xs
+        np.testing.assert_array_equal(trajectory(lab, method), expected)
+    assert len(trajectory(lab, "bfgs")) == 0
+    visible = {item.label.value for item in lab.contour.figure.legend.items if item.visible}
+    assert visible == {"Gradient descent", "Newton's method", "Damped Newton"}
+
+
+def test_damping_changes_only_the_damped_trajectory(lab):
+    before = {m: trajectory(lab, m) for m in ("gd", "newton", "damped_newton")}
+    lab.state.damping = 20.0
+    after = {m: trajectory(lab, m) for m in before}
+    np.testing.assert_array_equal(after["gd"], before["gd"])
+    np.testing.assert_array_equal(after["newton"], before["newton"])
+    expected = solvers.run("rosenbrock", "damped_newton", x0=(-1.2, 1.0), max_iter=200, tol=1e-8, damping=20.0).xs
+    np.testing.assert_array_equal(after["damped_newton"], expected)
+
+
+def test_a_new_start_point_moves_every_trajectory_and_the_start_marker(lab):
+    lab.state.x0 = (0.5, -0.5)
+    assert lab.contour.start.data == {"x": [0.5], "y": [-0.5]}
+    for method in ("gd", "newton", "damped_newton"):
+        np.testing.assert_array_equal(trajectory(lab, method)[0], [0.5, -0.5])
+
+
+def test_focus_selects_the_rows_the_browser_steps_through(lab):
+    lab.state.focus = "damped_newton"
+    expected = solvers.run("rosenbrock", "damped_newton", x0=(-1.2, 1.0), max_iter=200, tol=1e-8, damping=1.0)
+    np.testing.assert_array_equal(lab.focus.data["f"], expected.fs)
+    assert lab.player.end == expected.n_iter
+    assert lab.contour.current.data["k"].tolist() == [0]
+
+
+def test_a_new_problem_redraws_landmarks_and_view(lab):
+    lab.state.problem = "himmelblau"
+    kinds = lab.contour.landmarks.data["kind"]
+    assert sorted(kinds) == ["maximum"] + ["minimum"] * 4 + ["saddle"] * 4
+    assert (lab.contour.figure.x_range.start, lab.contour.figure.x_range.end) == (-5.0, 5.0)
+    np.testing.assert_array_equal(trajectory(lab, "newton")[0], solvers.get_problem("himmelblau").x0)
+
+
+def test_a_method_that_cannot_run_says_why_and_the_others_still_draw(lab):
+    lab.state.methods = ["newton", "natural_gradient"]
+    assert "natural_gradient needs a likelihood" in lab.results.object
+    assert len(trajectory(lab, "newton")) > 1 and len(trajectory(lab, "natural_gradient")) == 0
+
+
+def test_a_diverging_method_reports_its_status_and_keeps_its_finite_path(lab):
+    lab.state.param.update(methods=["gd"], lr=0.05)
+    assert "diverged" in lab.results.object
+    assert np.isfinite(trajectory(lab, "gd")).all()
+
+
+def test_importing_the_page_script_serves_nothing():
+    import app.main  # noqa: F401  the `if pn.state.served:` guard keeps tests free of a server
