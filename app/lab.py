@@ -2,7 +2,7 @@
 
 Figures are built once per session. When an input changes the server recomputes the traces and
 replaces the sources' data inside one `hold`; moving through the iterations happens in the browser
-(`ITERATE_JS`), which reads the focused method's row k from a source already on the page.
+(`app.iterations`), which reads the focused method's row k from a source already on the page.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import panel as pn
 import param
 from bokeh.events import Tap
-from bokeh.models import Arrow, ColumnDataSource, CustomJS, Div, NormalHead, Span, TeeHead
+from bokeh.models import Arrow, ColumnDataSource, Div, NormalHead, Span, TeeHead
 from bokeh.palettes import Cividis256
 from bokeh.plotting import figure
 from bokeh.plotting.contour import contour_data
@@ -21,6 +21,7 @@ from bokeh.plotting.contour import contour_data
 import solvers
 
 from . import scene
+from .iterations import IterationControls
 from .state import PROBLEM_PARAMETERS, LabState
 
 # Okabe–Ito and Tol's colours, safe for colour-blind viewers; blue and gold are kept for the arrows.
@@ -33,32 +34,6 @@ METHOD_COLOURS = {
 }
 KIND_MARKERS = {"minimum": "circle", "saddle": "triangle", "maximum": "square"}
 DAMPING_STEPS = [0.0] + [float(f"{m}e{e}") for e in range(-3, 4) for m in (1, 2, 5)]
-
-# Copies row k of the focused method into `current` and writes the readout. The iteration shown, k,
-# lives in the convergence plot's marker, so that every callback reads and writes it in one place.
-ITERATE_JS = """
-const d = focus.data, n = d.k.length;
-if (n === 0) { readout.text = ''; return; }
-const k = Math.max(0, Math.min(Math.round(marker.location), n - 1));
-marker.location = k;
-const row = {};
-for (const key of Object.keys(d)) row[key] = [d[key][k]];
-current.data = row;
-const num = (v, digits = 4) => (v === null || Number.isNaN(v)) ? '—' : Number(v).toPrecision(digits);
-const sign = (v) => (v === null || Number.isNaN(v)) ? '' : (v < 0 ? 'negative' : 'positive');
-readout.text = `<table class="readout">
- <tr><th>iteration</th><td>${k} of ${n - 1}</td></tr>
- <tr><th>f</th><td>${num(d.f[k], 6)}</td></tr>
- <tr><th>‖∇f‖</th><td>${num(d.grad_norm[k], 3)}</td></tr>
- <tr><th>λ₁</th><td class="${sign(d.lambda_1[k])}">${num(d.lambda_1[k])}</td></tr>
- <tr><th>λ₂</th><td class="${sign(d.lambda_2[k])}">${num(d.lambda_2[k])}</td></tr>
- <tr><th>condition number</th><td>${num(d.condition[k], 3)}</td></tr>
- <tr><th>angle(−∇f, Newton)</th><td>${num(d.angle[k], 3)}°</td></tr>
- <tr><th>step length</th><td>${num(d.step_length[k], 3)}</td></tr>
- <tr><td colspan="2" class="verdict">${d.verdict[k]}</td></tr>
- <tr><td colspan="2" class="event">${d.event[k]}</td></tr></table>`;
-"""
-
 
 class ContourView(pn.viewable.Viewer):
     """The problem's contours, every method's trajectory, and the arrows at the current iterate."""
@@ -180,16 +155,12 @@ class Lab(pn.viewable.Viewer):
         self.readout = Div(text="", sizing_mode="stretch_width", css_classes=["readout"])
         self.results = pn.pane.HTML(sizing_mode="stretch_width")
         self.formula = pn.pane.LaTeX(sizing_mode="stretch_width")
-        self.player = pn.widgets.Player(label="iteration", start=0, end=1, value=0, interval=250, loop_policy="once",
-                                        show_loop_controls=False, sizing_mode="stretch_width")
-        arguments = dict(focus=self.focus, current=self.contour.current, readout=self.readout,
-                         marker=self.convergence.marker)
-        self.player.jscallback(value="marker.location = cb_obj.value;" + ITERATE_JS, args=arguments)
-        self.iterate = CustomJS(args=arguments, code=ITERATE_JS)
-        self.focus.js_on_change("data", self.iterate)
+        self.iterations = IterationControls(self.focus, self.contour.current, self.readout, self.convergence.marker)
         self.runs: dict[str, scene.MethodRun] = {}
         self._show_problem()
         self._recompute()
+        # Until the page's first callback picks row k, the arrows show the start.
+        self.contour.current.data = {key: values[:1] for key, values in self.focus.data.items()}
 
     @param.depends("state.problem", "state.kappa", "state.angle", "state.a", "state.b", watch=True)
     def _show_problem(self) -> None:
@@ -211,10 +182,7 @@ class Lab(pn.viewable.Viewer):
         with pn.io.hold():
             self.contour.show_runs(self.runs, state.x0)
             self.convergence.show_runs(self.runs)
-            columns = focus.columns if focus is not None and focus.trace is not None else {"k": []}
-            self.focus.data = columns
-            self.contour.current.data = {key: values[:1] for key, values in columns.items()}
-            self.player.end = max(1, len(self.focus.data["k"]) - 1)
+            self.focus.data = focus.columns if focus is not None and focus.trace is not None else {"k": []}
             self.results.object = results_table(self.runs)
             method = solvers.METHODS[state.focus]
             self.formula.object = f"{method.title}: ${method.formula}$"
@@ -236,7 +204,8 @@ class Lab(pn.viewable.Viewer):
 
     def __panel__(self):
         # Side by side on a projector, stacked on a phone: the flex box wraps the plots below the controls.
-        sidebar = pn.Column(self.controls(), self.player, pn.pane.Bokeh(self.readout), self.formula,
+        sidebar = pn.Column(self.controls(), pn.pane.Bokeh(self.iterations.layout()), pn.pane.Bokeh(self.readout),
+                            self.formula,
                             width=340, styles={"flex": "0 0 340px"})
         plots = pn.Column(self.contour, self.convergence, self.results, sizing_mode="stretch_width",
                           min_height=700, styles={"flex": "1 1 360px"})

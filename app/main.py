@@ -17,5 +17,5 @@ def create_lab() -> Lab:
 
 if pn.state.served:
     lab = create_lab()
-    pn.state.curdoc.js_on_event("document_ready", lab.iterate)
+    pn.state.curdoc.js_on_event("document_ready", lab.iterations.on_page_load)
     lab.servable(title="Newton Lab")

@@ -50,8 +50,7 @@ def test_focus_selects_the_rows_the_browser_steps_through(lab):
     lab.state.focus = "damped_newton"
     expected = solvers.run("rosenbrock", "damped_newton", x0=(-1.2, 1.0), max_iter=200, tol=1e-8, damping=1.0)
     np.testing.assert_array_equal(lab.focus.data["f"], expected.fs)
-    assert lab.player.end == expected.n_iter
-    assert lab.contour.current.data["k"].tolist() == [0]
+    assert len(lab.focus.data["k"]) == expected.n_iter + 1
 
 
 def test_a_new_problem_redraws_landmarks_and_view(lab):

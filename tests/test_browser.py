@@ -74,8 +74,9 @@ class Page:
 
     def __init__(self, browser, url, width=1280, height=720):
         self.page = browser.new_page(viewport={"width": width, "height": height})
-        self.errors, self.foreign = [], []
+        self.errors, self.foreign, self.sent = [], [], []
         host = urlparse(url).netloc
+        self.page.on("websocket", lambda socket: socket.on("framesent", lambda frame: self.sent.append(frame)))
         self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("request", lambda request: self._record(request.url, host))
@@ -138,9 +139,32 @@ def test_clicking_the_plot_moves_the_start_point(page):
 
 def test_step_advances_the_iteration_and_moves_the_arrows(page):
     before = page.readout_value("f")
-    page.page.locator("button.next").click()  # the Player's ▶| button
+    page.page.get_by_role("button", name="Step ▶").click()
     assert page.wait_for_change(lambda: page.readout_value("iteration"), "0 of 6") == "1 of 6"
     assert page.readout_value("f") != before
+    page.page.get_by_role("button", name="◀ Step back").click()
+    assert page.wait_for_change(lambda: page.readout_value("iteration"), "1 of 6") == "0 of 6"
+
+
+def test_keyboard_steps_plays_and_resets(page):
+    page.page.locator("body").click(position={"x": 5, "y": 5})
+    page.page.keyboard.press("ArrowRight")
+    page.page.keyboard.press("ArrowRight")
+    assert page.wait_for_change(lambda: page.readout_value("iteration"), "0 of 6") == "2 of 6"
+    page.page.keyboard.press("r")
+    assert page.wait_for_change(lambda: page.readout_value("iteration"), "2 of 6") == "0 of 6"
+    page.page.keyboard.press(" ")
+    assert page.wait_for_change(lambda: page.readout_value("iteration"), "0 of 6", timeout=5) != "0 of 6"
+
+
+def test_play_runs_to_the_end_in_the_browser_alone(page):
+    page.page.wait_for_timeout(1000)  # let the page's start-up messages pass
+    page.sent.clear()
+    page.page.get_by_role("button", name="▶ Play").click()
+    assert page.wait_for_change(lambda: page.readout_value("iteration"), "0 of 6", timeout=5) != "0 of 6"
+    page.page.wait_for_function("() => !window.newtonLabTimer", timeout=10_000)  # stopped at the last iterate
+    assert page.readout_value("iteration") == "6 of 6"
+    assert page.sent == []  # playing cost the server nothing: not one websocket message
 
 
 def test_damping_slider_changes_the_damped_trajectory(page):

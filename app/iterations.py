@@ -1,0 +1,102 @@
+"""Moving through a trajectory in the browser: play, pause, step, step back, reset, speed and keys.
+
+The focused method's per-iterate columns are already on the page; these controls only pick row k.
+Every change they make is set with `{sync: false}`, so a hall of students pressing Play sends
+nothing to the server. The iteration shown lives in the convergence plot's marker (`marker.location`).
+"""
+
+from __future__ import annotations
+
+from bokeh.layouts import column, row
+from bokeh.models import Button, ColumnDataSource, CustomJS, Div, Slider, Span
+
+# Shared by every callback: `show(k)` copies row k of `focus` into `current` and writes the readout.
+PRELUDE = """
+const quiet = {sync: false};  // the browser's own business: nothing goes to the server
+const length = () => (focus.data.k || []).length;
+const k = () => Math.round(marker.location);
+const number = (v, digits = 4) => (v === null || Number.isNaN(v)) ? '—' : Number(v).toPrecision(digits);
+const sign = (v) => (v === null || Number.isNaN(v)) ? '' : (v < 0 ? 'negative' : 'positive');
+function stop() {
+  if (window.newtonLabTimer) { clearInterval(window.newtonLabTimer); window.newtonLabTimer = null; }
+  play.setv({label: '▶ Play'}, quiet);
+}
+function show(step) {
+  const d = focus.data, n = length();
+  if (n === 0) { readout.setv({text: ''}, quiet); return; }
+  const j = Math.max(0, Math.min(Math.round(step), n - 1));
+  const row = {};
+  for (const key of Object.keys(d)) row[key] = [d[key][j]];
+  current.setv({data: row}, quiet);
+  marker.setv({location: j}, quiet);
+  slider.setv({end: Math.max(1, n - 1), value: j}, quiet);
+  readout.setv({text: `<table class="readout">
+    <tr><th>iteration</th><td>${j} of ${n - 1}</td></tr>
+    <tr><th>f</th><td>${number(d.f[j], 6)}</td></tr>
+    <tr><th>‖∇f‖</th><td>${number(d.grad_norm[j], 3)}</td></tr>
+    <tr><th>λ₁</th><td class="${sign(d.lambda_1[j])}">${number(d.lambda_1[j])}</td></tr>
+    <tr><th>λ₂</th><td class="${sign(d.lambda_2[j])}">${number(d.lambda_2[j])}</td></tr>
+    <tr><th>condition number</th><td>${number(d.condition[j], 3)}</td></tr>
+    <tr><th>angle(−∇f, Newton)</th><td>${number(d.angle[j], 3)}°</td></tr>
+    <tr><th>step length</th><td>${number(d.step_length[j], 3)}</td></tr>
+    <tr><td colspan="2" class="verdict">${d.verdict[j]}</td></tr>
+    <tr><td colspan="2" class="event">${d.event[j]}</td></tr></table>`}, quiet);
+}
+function toggle() {
+  if (window.newtonLabTimer) { stop(); return; }
+  if (k() >= length() - 1) show(0);
+  play.setv({label: '⏸ Pause'}, quiet);
+  window.newtonLabTimer = setInterval(() => { if (k() >= length() - 1) stop(); else show(k() + 1); },
+                                      1000 / speed.value);
+}
+"""
+
+# Installed once per page: → / ← step, space plays or pauses, r resets; typing in a field is left alone.
+KEYS = """
+if (!window.newtonLabKeys) {
+  window.newtonLabKeys = true;
+  document.addEventListener('keydown', (event) => {
+    const target = event.composedPath()[0];
+    if (target && (['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName) ||
+                   (target.getAttribute && target.getAttribute('role') === 'slider'))) return;
+    if (event.key === 'ArrowRight') { stop(); show(k() + 1); }
+    else if (event.key === 'ArrowLeft') { stop(); show(k() - 1); }
+    else if (event.key === ' ') { toggle(); }
+    else if (event.key === 'r' || event.key === 'R') { stop(); show(0); }
+    else return;
+    event.preventDefault();
+  });
+}
+"""
+
+
+class IterationControls:
+    """The buttons, the iteration slider and the speed slider, wired to their browser-side callbacks."""
+
+    def __init__(self, focus: ColumnDataSource, current: ColumnDataSource, readout: Div, marker: Span):
+        self.slider = Slider(start=0, end=1, value=0, step=1, title="iteration", sizing_mode="stretch_width")
+        self.speed = Slider(start=1, end=20, value=4, step=1, title="speed (iterations per second)",
+                            sizing_mode="stretch_width")
+        self.reset = Button(label="⏮ Reset", width=70)
+        self.back = Button(label="◀ Step back", width=95)
+        self.play = Button(label="▶ Play", width=80, button_type="primary")
+        self.step = Button(label="Step ▶", width=70)
+        args = dict(focus=focus, current=current, readout=readout, marker=marker, slider=self.slider,
+                    play=self.play, speed=self.speed)
+
+        def callback(action: str) -> CustomJS:
+            return CustomJS(args=args, code=PRELUDE + action)
+
+        self.reset.js_on_event("button_click", callback("stop(); show(0);"))
+        self.back.js_on_event("button_click", callback("stop(); show(k() - 1);"))
+        self.play.js_on_event("button_click", callback("toggle();"))
+        self.step.js_on_event("button_click", callback("stop(); show(k() + 1);"))
+        self.slider.js_on_change("value", callback("if (cb_obj.value !== k()) { stop(); show(cb_obj.value); }"))
+        # New data from the server keeps the iteration shown (clipped to the new length).
+        self.refresh = callback("show(k());")
+        focus.js_on_change("data", self.refresh)
+        self.on_page_load = callback(KEYS + "show(k());")
+
+    def layout(self):
+        return column(row(self.reset, self.back, self.play, self.step), self.slider, self.speed,
+                      sizing_mode="stretch_width")
