@@ -17,8 +17,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 run: install
-	@echo "Newton Lab: http://localhost:$(PORT)/"
-	$(BIN)/panel serve app/main.py --port $(PORT) --index main
+	$(BIN)/python -m app.serve --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest

@@ -192,22 +192,27 @@ class Lab(pn.viewable.Viewer):
         damping = pn.widgets.DiscreteSlider(label="damping λ (0 = pure Newton)", options=DAMPING_STEPS,
                                             value=min(DAMPING_STEPS, key=lambda v: abs(v - state.damping)))
         damping.link(state, value="damping")
-        return pn.Column(
+        widgets = [
             pn.widgets.Select.from_param(state.param.problem, label="problem"),
             pn.widgets.MultiChoice.from_param(state.param.methods, label="methods"),
             pn.widgets.Select.from_param(state.param.focus, label="arrows for"),
             damping,
             pn.widgets.FloatInput.from_param(state.param.lr, label="learning rate"),
             pn.widgets.IntSlider.from_param(state.param.max_iter, label="max iterations"),
-            sizing_mode="stretch_width",
-        )
+        ]
+        for widget in widgets:
+            # Panel waits 50 ms after a change before processing it; the lab recomputes in a few ms,
+            # so it answers at once. A fast drag is still coalesced: changes that arrive while one is
+            # pending are merged into it by Panel's queue of pending events.
+            widget._debounce = 0
+        return pn.Column(*widgets, sizing_mode="stretch_width")
 
     def __panel__(self):
         # Side by side on a projector, stacked on a phone: the flex box wraps the plots below the controls.
         sidebar = pn.Column(self.controls(), pn.pane.Bokeh(self.iterations.layout()), pn.pane.Bokeh(self.readout),
                             self.formula,
                             width=340, styles={"flex": "0 0 340px"})
-        plots = pn.Column(self.contour, self.convergence, self.results, sizing_mode="stretch_width",
+        plots = pn.Column(self.contour, self.convergence, self.results, sizing_mode="stretch_both",
                           min_height=700, styles={"flex": "1 1 360px"})
         return pn.FlexBox(sidebar, plots, flex_wrap="wrap", sizing_mode="stretch_width")
 

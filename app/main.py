@@ -1,4 +1,5 @@
-"""The lab's page, one per browser session: `panel serve app/main.py` (or `make run`)."""
+"""The lab's page, one per browser session: served by `python -m app.serve` (`make run`), or
+`panel serve app/main.py`."""
 
 import panel as pn
 
@@ -12,10 +13,11 @@ def create_lab() -> Lab:
     if pn.state.location is not None and pn.state.location.search:
         for message in state.update_from_query(pn.state.location.search):
             pn.state.log(message)
-    return Lab(state=state)
+    lab = Lab(state=state)
+    if pn.state.curdoc is not None:  # installs the keys and shows the first iterate once the page is up
+        pn.state.curdoc.js_on_event("document_ready", lab.iterations.on_page_load)
+    return lab
 
 
 if pn.state.served:
-    lab = create_lab()
-    pn.state.curdoc.js_on_event("document_ready", lab.iterations.on_page_load)
-    lab.servable(title="Newton Lab")
+    create_lab().servable(title="Newton Lab")

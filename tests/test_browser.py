@@ -41,7 +41,7 @@ def free_port() -> int:
 def lab_url():
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", "app/main.py", "--port", str(port), "--index", "main"],
+        [sys.executable, "-m", "app.serve", "--port", str(port)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     url = f"http://localhost:{port}/"
