@@ -44,11 +44,11 @@ class ContourView(pn.viewable.Viewer):
         super().__init__(**params)
         self.figure = figure(
             sizing_mode="stretch_both", min_height=420, tools="pan,wheel_zoom,reset,save",
-            toolbar_location="above", match_aspect=False, output_backend="canvas",
+            toolbar_location="above", match_aspect=False, output_backend="canvas", name="contour-plot",
         )
         self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = "x₁", "x₂"
         self.contours = None
-        self.trajectories = {m: ColumnDataSource({"x": [], "y": []}) for m in solvers.list_methods()}
+        self.trajectories = {m: ColumnDataSource({"x": [], "y": []}, name=f"trajectory:{m}") for m in solvers.list_methods()}
         for method, source in self.trajectories.items():
             title, colour = solvers.METHODS[method].title, METHOD_COLOURS[method]
             line = self.figure.line("x", "y", source=source, color=colour, line_width=2.5, legend_label=title)
