@@ -203,8 +203,10 @@ class Lab(pn.viewable.Viewer):
         for widget in widgets:
             # Panel waits 50 ms after a change before processing it; the lab recomputes in a few ms,
             # so it answers at once. A fast drag is still coalesced: changes that arrive while one is
-            # pending are merged into it by Panel's queue of pending events.
-            widget._debounce = 0
+            # pending are merged into it by Panel's queue of pending events. Composite widgets (the
+            # discrete slider) hold the widget the browser talks to inside.
+            for part in [widget, *widget._composite.select(pn.widgets.Widget)] if hasattr(widget, "_composite") else [widget]:
+                part._debounce = 0
         return pn.Column(*widgets, sizing_mode="stretch_width")
 
     def __panel__(self):

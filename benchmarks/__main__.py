@@ -8,9 +8,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from . import basins, report, scaling, traces
+from . import basins, latency, report, scaling, traces
 
-FAMILIES = (traces, basins, scaling)
+FAMILIES = (traces, basins, scaling, latency)
 DEFAULT_OUTPUT = report.REPO / "docs" / "benchmarks.md"
 
 

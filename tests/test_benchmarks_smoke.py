@@ -9,7 +9,8 @@ from pathlib import Path
 import solvers
 
 REPO = Path(__file__).resolve().parent.parent
-SECTIONS = ("## Machine", "## Targets", "## 1. Traces", "## 2. Basin maps", "## 3. Scaling with dimension")
+SECTIONS = ("## Machine", "## Targets", "## 1. Traces", "## 2. Basin maps", "## 3. Scaling with dimension",
+            "## 4. The lab in a browser")
 
 
 def test_quick_benchmarks_write_a_report_with_every_section(tmp_path):
@@ -27,4 +28,4 @@ def test_quick_benchmarks_write_a_report_with_every_section(tmp_path):
     traces = report[report.find("## 1. Traces"):report.find("## 2. Basin maps")]
     for method in solvers.list_methods():  # every method has its row
         assert f"`{method}`" in traces
-    assert "slope" in report[report.find("## 3. Scaling"):]
+    assert "slope" in report[report.find("## 3. Scaling"):report.find("## 4.")]

@@ -1,0 +1,180 @@
+"""Benchmark 4: the lab as a student meets it — interaction latency, first load, bytes on the wire.
+
+Measured in a real browser (Debian's Chromium driven by Playwright) against real servers on this
+machine: the lab as `make run` serves it, and the stock baseline (`benchmarks/stock_app.py` under
+plain `panel serve`). The page's own clock times each interaction, from the input event (key press on a
+slider handle, pointer down on the plot) to the arrival of the websocket frame carrying the new
+trajectory data; browsers set TCP_NODELAY on their side, as the issue asks of a client.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from .report import REPO, Section, table
+from .timing import seconds
+
+CHANGES, QUICK_CHANGES = 60, 8
+SETTLE_MS = 400
+LATENCY_P50, LATENCY_P95 = 0.010, 0.025
+LOAD_TARGET, BYTES_TARGET = 1.5, 1.5e6
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+# Records, on the page's clock, every input event and every websocket frame carrying column data.
+RECORDER_JS = """
+window.__events = [];
+const record = (kind) => window.__events.push({kind, t: performance.now()});
+document.addEventListener('keydown', () => record('input'), true);
+document.addEventListener('pointerdown', () => record('input'), true);
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = class extends NativeWebSocket {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener('message', (event) => {
+      if (typeof event.data === 'string' && event.data.includes('"attr":"data"')) record('data');
+    });
+  }
+};
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def server(command: list[str]):
+    """A server started with `command` (which takes --port), until the block ends."""
+    port = free_port()
+    process = subprocess.Popen(command + ["--port", str(port)], cwd=REPO, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    url = f"http://localhost:{port}/"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=5)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"{' '.join(command)} did not start")
+            time.sleep(0.2)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def interaction_latencies(page, act, changes: int) -> np.ndarray:
+    """Seconds from each input event to the next frame of column data, one interaction at a time."""
+    latencies = []
+    for index in range(changes):
+        page.evaluate("window.__events = []")
+        act(index)
+        page.wait_for_function("() => window.__events.some(e => e.kind === 'data')", timeout=10_000)
+        events = page.evaluate("window.__events")
+        start = next(e["t"] for e in events if e["kind"] == "input")
+        arrival = next(e["t"] for e in events if e["kind"] == "data" and e["t"] >= start)
+        latencies.append((arrival - start) / 1000)
+        page.wait_for_timeout(SETTLE_MS)  # one interaction at a time; two quick clicks would be a double tap
+    return np.array(latencies)
+
+
+def open_page(browser, url):
+    """A page with the recorder installed; returns (page, seconds to the lab's first drawn plot, bytes)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.add_init_script(RECORDER_JS)
+    finished = []
+    page.on("requestfinished", lambda request: finished.append(request))
+    started = time.perf_counter()
+    page.goto(url)
+    page.locator(".bk-Canvas").first.wait_for(timeout=30_000)
+    page.wait_for_function("() => document.readyState === 'complete'")
+    loaded = time.perf_counter() - started
+    page.wait_for_timeout(1000)
+    sizes = [request.sizes() for request in finished]
+    transferred = sum(size["responseBodySize"] + size["responseHeadersSize"] for size in sizes)
+    return page, loaded, transferred
+
+
+def press_slider(page, handle_index: int):
+    handle = page.locator(".noUi-handle").nth(handle_index)
+    handle.focus()
+    return lambda index: handle.press("ArrowRight" if index % 2 == 0 else "ArrowLeft")
+
+
+def click_plot(page):
+    canvases = [c.bounding_box() for c in page.locator(".bk-Canvas").all()]
+    box = max((b for b in canvases if b), key=lambda b: b["width"] * b["height"])
+    spots = [(0.2 + 0.6 * f, 0.25 + 0.5 * ((7 * f) % 1)) for f in np.linspace(0, 1, 23)]
+    return lambda index: page.mouse.click(box["x"] + spots[index % len(spots)][0] * box["width"],
+                                          box["y"] + spots[index % len(spots)][1] * box["height"])
+
+
+def run(quick: bool) -> Section:
+    section = Section("4. The lab in a browser")
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        section.body.append("Not measured: no Chromium on this machine (`apt-get install chromium`).")
+        section.summary.append("latency: not measured (no Chromium)")
+        return section
+    from playwright.sync_api import sync_playwright
+
+    changes = QUICK_CHANGES if quick else CHANGES
+    lab_command = [sys.executable, "-m", "app.serve"]
+    stock_command = [sys.executable, "-m", "panel", "serve", "benchmarks/stock_app.py", "--index", "stock_app"]
+    rows, loads = [], {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        for label, command, actions in (
+            ("stock Panel app (baseline)", stock_command, {"slider": lambda page: press_slider(page, 0)}),
+            ("Newton Lab (`make run`)", lab_command, {"damping slider": lambda page: press_slider(page, 0),
+                                                      "click on the plot": click_plot}),
+        ):
+            with server(command) as url:
+                page, loaded, transferred = open_page(browser, url)
+                loads[label] = (loaded, transferred)
+                for action, make in actions.items():
+                    latencies = interaction_latencies(page, make(page), changes)
+                    rows.append((label, action, latencies))
+                page.close()
+        browser.close()
+
+    table_rows = []
+    for label, action, latencies in rows:
+        p50, p95 = np.median(latencies), np.percentile(latencies, 95)
+        table_rows.append([label, action, len(latencies), seconds(p50), seconds(p95), seconds(latencies.max())])
+        if label.startswith("Newton Lab"):
+            section.target(f"Latency, {action}: p50", seconds(p50), f"≤ {seconds(LATENCY_P50)}", p50 <= LATENCY_P50, quick)
+            section.target(f"Latency, {action}: p95", seconds(p95), f"≤ {seconds(LATENCY_P95)}", p95 <= LATENCY_P95, quick)
+        section.summary.append(f"latency {label}, {action}: p50 {seconds(p50)}, p95 {seconds(p95)}")
+    lab_load, lab_bytes = loads["Newton Lab (`make run`)"]
+    section.target("First load to the first drawn plot", seconds(lab_load), f"≤ {seconds(LOAD_TARGET)}",
+                   lab_load <= LOAD_TARGET, quick)
+    section.target("Bytes on the wire, first load", f"{lab_bytes / 1e6:.2f} MB", f"≤ {BYTES_TARGET / 1e6:.1f} MB",
+                   lab_bytes <= BYTES_TARGET, quick)
+    section.body += [
+        __doc__.split("\n\n", 1)[1].strip(),
+        f"Each row is {changes} interactions, one at a time; the slider "
+        f"moves one step with the arrow keys, alternately right and left; interactions are {SETTLE_MS} ms apart. "
+        "The lab's target is p50 ≤ 10 ms and "
+        "p95 ≤ 25 ms; the stock app shows what Panel's 50 ms debounce and Nagle's algorithm cost.",
+        table(["page", "interaction", "changes", "p50", "p95", "max"], table_rows),
+        table(["page", "first load to first drawn plot", "bytes on the wire"],
+              [[label, seconds(load), f"{size / 1e6:.2f} MB"] for label, (load, size) in loads.items()]),
+    ]
+    return section
