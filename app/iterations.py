@@ -77,10 +77,10 @@ class IterationControls:
         self.slider = Slider(start=0, end=1, value=0, step=1, title="iteration", sizing_mode="stretch_width")
         self.speed = Slider(start=1, end=20, value=4, step=1, title="speed (iterations per second)",
                             sizing_mode="stretch_width")
-        self.reset = Button(label="⏮ Reset", width=70)
-        self.back = Button(label="◀ Step back", width=95)
-        self.play = Button(label="▶ Play", width=80, button_type="primary")
-        self.step = Button(label="Step ▶", width=70)
+        self.reset = Button(label="Reset", width=62)
+        self.back = Button(label="◀ Step back", width=92)
+        self.play = Button(label="▶ Play", width=76, button_type="primary")
+        self.step = Button(label="Step ▶", width=68)
         args = dict(focus=focus, current=current, readout=readout, marker=marker, slider=self.slider,
                     play=self.play, speed=self.speed)
 

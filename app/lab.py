@@ -13,7 +13,7 @@ import numpy as np
 import panel as pn
 import param
 from bokeh.events import Tap
-from bokeh.models import Arrow, ColumnDataSource, Div, NormalHead, Span, TeeHead
+from bokeh.models import Arrow, ColumnDataSource, Div, InlineStyleSheet, NormalHead, Span, TeeHead
 from bokeh.palettes import Cividis256
 from bokeh.plotting import figure
 from bokeh.plotting.contour import contour_data
@@ -33,6 +33,15 @@ METHOD_COLOURS = {
     "gauss_newton": "#661100", "natural_gradient": "#6699CC", "newton_cg": "#888888",
 }
 KIND_MARKERS = {"minimum": "circle", "saddle": "triangle", "maximum": "square"}
+# The readout's table: eigenvalues coloured by sign, so negative curvature stands out.
+READOUT_CSS = """
+table.readout { border-collapse: collapse; width: 100%; font-size: 14px; }
+table.readout th { text-align: right; padding: 1px 10px 1px 0; font-weight: 600; }
+table.readout td.negative { color: #D55E00; font-weight: 700; }
+table.readout td.positive { color: #009E73; font-weight: 700; }
+table.readout td.verdict { padding-top: 6px; font-style: italic; }
+table.readout td.event { color: #555; }
+"""
 DAMPING_STEPS = [0.0] + [float(f"{m}e{e}") for e in range(-3, 4) for m in (1, 2, 5)]
 
 class ContourView(pn.viewable.Viewer):
@@ -102,12 +111,13 @@ class ContourView(pn.viewable.Viewer):
             "marker": [KIND_MARKERS[p.kind] for p in points], "kind": [p.kind for p in points],
         }
 
-    def show_runs(self, runs: dict[str, scene.MethodRun], x0) -> None:
+    def show_runs(self, runs: dict[str, scene.MethodRun], changed: set[str], x0) -> None:
+        """Redraw the trajectories of the methods in `changed` (the others' data is not resent)."""
         self.start.data = {"x": [x0[0]], "y": [x0[1]]}
-        for method, source in self.trajectories.items():
+        for method in changed:
             run = runs.get(method)
             shown = run is not None and run.trace is not None
-            source.data = {"x": run.columns["x"], "y": run.columns["y"]} if shown else {"x": [], "y": []}
+            self.trajectories[method].data = {"x": run.columns["x"], "y": run.columns["y"]} if shown else {"x": [], "y": []}
         for item in self.figure.legend.items:
             item.visible = any(len(r.data_source.data["x"]) for r in item.renderers)
             for renderer in item.renderers:
@@ -132,11 +142,13 @@ class ConvergenceView(pn.viewable.Viewer):
         self.marker = Span(location=0, dimension="height", line_color=NEWTON_GOLD, line_width=2)
         self.figure.add_layout(self.marker)
 
-    def show_runs(self, runs: dict[str, scene.MethodRun]) -> None:
-        for method, source in self.sources.items():
+    def show_runs(self, runs: dict[str, scene.MethodRun], changed: set[str]) -> None:
+        for method in changed:
             run = runs.get(method)
             columns = run.columns if run is not None and run.trace is not None else None
-            source.data = {"k": columns["k"], "log_f_error": columns["log_f_error"]} if columns else {"k": [], "log_f_error": []}
+            self.sources[method].data = (
+                {"k": columns["k"], "log_f_error": columns["log_f_error"]} if columns else {"k": [], "log_f_error": []}
+            )
 
     def __panel__(self):
         return pn.pane.Bokeh(self.figure, sizing_mode="stretch_width")
@@ -152,11 +164,13 @@ class Lab(pn.viewable.Viewer):
         self.contour = ContourView(state=self.state)
         self.convergence = ConvergenceView(state=self.state)
         self.focus = ColumnDataSource({"k": []})
-        self.readout = Div(text="", sizing_mode="stretch_width", css_classes=["readout"])
+        self.readout = Div(text="", sizing_mode="stretch_width", css_classes=["readout"],
+                           stylesheets=[InlineStyleSheet(css=READOUT_CSS)])
         self.results = pn.pane.HTML(sizing_mode="stretch_width")
         self.formula = pn.pane.LaTeX(sizing_mode="stretch_width")
         self.iterations = IterationControls(self.focus, self.contour.current, self.readout, self.convergence.marker)
         self.runs: dict[str, scene.MethodRun] = {}
+        self.focused: str | None = None  # the method whose rows and formula the page holds
         self._show_problem()
         self._recompute()
         # Until the page's first callback picks row k, the arrows show the start.
@@ -174,18 +188,30 @@ class Lab(pn.viewable.Viewer):
                    "state.focus", "state.damping", "state.lr", "state.beta", "state.radius", "state.memory",
                    "state.cg_iters", "state.max_iter", "state.tol", "state.x0", watch=True)
     def _recompute(self) -> None:
+        """Run what the change affects (a new damping reruns damped Newton only) and resend only that."""
         state = self.state
         problem = state.build_problem()
-        self.runs = {m: scene.run_method(problem, m, state.x0, state.max_iter, state.tol, state.method_options(m))
-                     for m in state.methods}
-        focus = self.runs.get(state.focus)
+        shown, runs = self.runs, {}
+        for method in state.methods:
+            options = state.method_options(method)
+            key = (problem.name, tuple(problem.params.items()), tuple(state.x0), state.max_iter, state.tol,
+                   tuple(options.items()))
+            previous = shown.get(method)
+            runs[method] = (previous if previous is not None and previous.key == key else
+                            scene.run_method(problem, method, state.x0, state.max_iter, state.tol, options, key))
+        changed = {m for m in set(runs) | set(shown) if runs.get(m) is not shown.get(m)}
+        self.runs = runs
+        focus = runs.get(state.focus)
         with pn.io.hold():
-            self.contour.show_runs(self.runs, state.x0)
-            self.convergence.show_runs(self.runs)
-            self.focus.data = focus.columns if focus is not None and focus.trace is not None else {"k": []}
-            self.results.object = results_table(self.runs)
-            method = solvers.METHODS[state.focus]
-            self.formula.object = f"{method.title}: ${method.formula}$"
+            self.contour.show_runs(runs, changed, state.x0)
+            self.convergence.show_runs(runs, changed)
+            if state.focus in changed or state.focus != self.focused:
+                self.focus.data = focus.columns if focus is not None and focus.trace is not None else {"k": []}
+            self.results.object = results_table(runs)
+            if state.focus != self.focused:
+                method = solvers.METHODS[state.focus]
+                self.formula.object = f"{method.title}: ${method.formula}$"
+        self.focused = state.focus
 
     def controls(self) -> pn.Column:
         state = self.state

@@ -57,15 +57,17 @@ class MethodRun:
     trace: solvers.Trace | None
     error: str = ""
     columns: dict[str, Any] = field(default_factory=dict)
+    key: Any = None  # what the run was computed from, so that an unchanged run is not recomputed
 
 
-def run_method(problem: solvers.Problem, method: str, x0, max_iter: int, tol: float, options: dict) -> MethodRun:
+def run_method(problem: solvers.Problem, method: str, x0, max_iter: int, tol: float, options: dict,
+               key: Any = None) -> MethodRun:
     """Run one method; bad settings become a message instead of an exception."""
     try:
         trace = solvers.run(problem, method, x0=x0, max_iter=max_iter, tol=tol, **options)
     except ValueError as error:
-        return MethodRun(method, None, error=str(error))
-    return MethodRun(method, trace, columns=iterate_columns(trace, problem))
+        return MethodRun(method, None, error=str(error), key=key)
+    return MethodRun(method, trace, columns=iterate_columns(trace, problem), key=key)
 
 
 def iterate_columns(trace: solvers.Trace, problem: solvers.Problem) -> dict[str, np.ndarray]:

@@ -2,9 +2,10 @@
 
 Measured in a real browser (Debian's Chromium driven by Playwright) against real servers on this
 machine: the lab as `make run` serves it, and the stock baseline (`benchmarks/stock_app.py` under
-plain `panel serve`). The page's own clock times each interaction, from the input event (key press on a
-slider handle, pointer down on the plot) to the arrival of the websocket frame carrying the new
-trajectory data; browsers set TCP_NODELAY on their side, as the issue asks of a client.
+plain `panel serve`). The browser's network stack times each interaction (Chrome DevTools Protocol
+websocket events): from the frame that carries the change to the server (the slider's new value, the
+tap on the plot) to the first frame carrying new column data back. That is the round trip over the
+websocket, with TCP_NODELAY on the client as browsers set it; it leaves out the page's own drawing.
 """
 
 from __future__ import annotations
@@ -31,24 +32,6 @@ CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-# Records, on the page's clock, every input event and every websocket frame carrying column data.
-RECORDER_JS = """
-window.__events = [];
-const record = (kind) => window.__events.push({kind, t: performance.now()});
-document.addEventListener('keydown', () => record('input'), true);
-document.addEventListener('pointerdown', () => record('input'), true);
-const NativeWebSocket = window.WebSocket;
-window.WebSocket = class extends NativeWebSocket {
-  constructor(...args) {
-    super(...args);
-    this.addEventListener('message', (event) => {
-      if (typeof event.data === 'string' && event.data.includes('"attr":"data"')) record('data');
-    });
-  }
-};
-"""
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -79,17 +62,40 @@ def server(command: list[str]):
         process.wait(timeout=10)
 
 
-def interaction_latencies(page, act, changes: int) -> np.ndarray:
-    """Seconds from each input event to the next frame of column data, one interaction at a time."""
+class WebsocketLog:
+    """The page's websocket frames with the network stack's timestamps (seconds), from DevTools."""
+
+    def __init__(self, page):
+        self.frames: list[tuple[str, float, str]] = []
+        session = page.context.new_cdp_session(page)
+        session.send("Network.enable")
+        session.on("Network.webSocketFrameSent", lambda e: self._add("sent", e))
+        session.on("Network.webSocketFrameReceived", lambda e: self._add("received", e))
+
+    def _add(self, direction: str, event: dict) -> None:
+        self.frames.append((direction, event["timestamp"], event["response"].get("payloadData", "")))
+
+    def round_trip(self, change_marker: str) -> float | None:
+        """From the frame carrying the change to the first frame of new column data after it."""
+        sent = next((t for d, t, payload in self.frames if d == "sent" and change_marker in payload), None)
+        if sent is None:
+            return None
+        return next((t - sent for d, t, payload in self.frames
+                     if d == "received" and t >= sent and '"attr":"data"' in payload), None)
+
+
+def interaction_latencies(page, log: WebsocketLog, act, change_marker: str, changes: int) -> np.ndarray:
+    """Round trips of `changes` interactions, one at a time."""
     latencies = []
     for index in range(changes):
-        page.evaluate("window.__events = []")
+        log.frames.clear()
         act(index)
-        page.wait_for_function("() => window.__events.some(e => e.kind === 'data')", timeout=10_000)
-        events = page.evaluate("window.__events")
-        start = next(e["t"] for e in events if e["kind"] == "input")
-        arrival = next(e["t"] for e in events if e["kind"] == "data" and e["t"] >= start)
-        latencies.append((arrival - start) / 1000)
+        deadline = time.monotonic() + 10
+        while (latency := log.round_trip(change_marker)) is None:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no data came back for interaction {index}")
+            page.wait_for_timeout(10)
+        latencies.append(latency)
         page.wait_for_timeout(SETTLE_MS)  # one interaction at a time; two quick clicks would be a double tap
     return np.array(latencies)
 
@@ -97,7 +103,6 @@ def interaction_latencies(page, act, changes: int) -> np.ndarray:
 def open_page(browser, url):
     """A page with the recorder installed; returns (page, seconds to the lab's first drawn plot, bytes)."""
     page = browser.new_page(viewport={"width": 1280, "height": 720})
-    page.add_init_script(RECORDER_JS)
     finished = []
     page.on("requestfinished", lambda request: finished.append(request))
     started = time.perf_counter()
@@ -141,16 +146,18 @@ def run(quick: bool) -> Section:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         for label, command, actions in (
-            ("stock Panel app (baseline)", stock_command, {"slider": lambda page: press_slider(page, 0)}),
-            ("Newton Lab (`make run`)", lab_command, {"damping slider": lambda page: press_slider(page, 0),
-                                                      "click on the plot": click_plot}),
+            ("stock Panel app (baseline)", stock_command,
+             {"slider": (lambda page: press_slider(page, 0), '"attr":"value"')}),
+            ("Newton Lab (`make run`)", lab_command,
+             {"damping slider": (lambda page: press_slider(page, 0), '"attr":"value"'),
+              "click on the plot": (click_plot, '"name":"tap"')}),
         ):
             with server(command) as url:
                 page, loaded, transferred = open_page(browser, url)
                 loads[label] = (loaded, transferred)
-                for action, make in actions.items():
-                    latencies = interaction_latencies(page, make(page), changes)
-                    rows.append((label, action, latencies))
+                log = WebsocketLog(page)
+                for action, (make, marker) in actions.items():
+                    rows.append((label, action, interaction_latencies(page, log, make(page), marker, changes)))
                 page.close()
         browser.close()
 

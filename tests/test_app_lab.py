@@ -31,7 +31,10 @@ def test_default_page_draws_the_three_classic_trajectories(lab):
 
 def test_damping_changes_only_the_damped_trajectory(lab):
     before = {m: trajectory(lab, m) for m in ("gd", "newton", "damped_newton")}
+    runs = dict(lab.runs)
     lab.state.damping = 20.0
+    assert lab.runs["gd"] is runs["gd"] and lab.runs["newton"] is runs["newton"]  # not recomputed
+    assert lab.runs["damped_newton"] is not runs["damped_newton"]
     after = {m: trajectory(lab, m) for m in before}
     np.testing.assert_array_equal(after["gd"], before["gd"])
     np.testing.assert_array_equal(after["newton"], before["newton"])
