@@ -10,58 +10,20 @@ websocket, with TCP_NODELAY on the client as browsers set it; it leaves out the 
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from .report import REPO, Section, table
+from .report import Section, table
+from .serving import CHROMIUM, CHROMIUM_FLAGS, serve
 from .timing import seconds
 
 CHANGES, QUICK_CHANGES = 60, 8
 SETTLE_MS = 400
 LATENCY_P50, LATENCY_P95 = 0.010, 0.025
 LOAD_TARGET, BYTES_TARGET = 1.5, 1.5e6
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def server(command: list[str]):
-    """A server started with `command` (which takes --port), until the block ends."""
-    port = free_port()
-    process = subprocess.Popen(command + ["--port", str(port)], cwd=REPO, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    url = f"http://localhost:{port}/"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=5)
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"{' '.join(command)} did not start")
-            time.sleep(0.2)
-    try:
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 class WebsocketLog:
     """The page's websocket frames with the network stack's timestamps (seconds), from DevTools."""
 
@@ -132,8 +94,7 @@ def click_plot(page):
 
 def run(quick: bool) -> Section:
     section = Section("4. The lab in a browser")
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
+    if not Path(CHROMIUM).exists():
         section.body.append("Not measured: no Chromium on this machine (`apt-get install chromium`).")
         section.summary.append("latency: not measured (no Chromium)")
         return section
@@ -144,7 +105,7 @@ def run(quick: bool) -> Section:
     stock_command = [sys.executable, "-m", "panel", "serve", "benchmarks/stock_app.py", "--index", "stock_app"]
     rows, loads = [], {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         for label, command, actions in (
             ("stock Panel app (baseline)", stock_command,
              {"slider": (lambda page: press_slider(page, 0), '"attr":"value"')}),
@@ -152,7 +113,7 @@ def run(quick: bool) -> Section:
              {"damping slider": (lambda page: press_slider(page, 0), '"attr":"value"'),
               "click on the plot": (click_plot, '"name":"tap"')}),
         ):
-            with server(command) as url:
+            with serve(command) as (url, _):
                 page, loaded, transferred = open_page(browser, url)
                 loads[label] = (loaded, transferred)
                 log = WebsocketLog(page)

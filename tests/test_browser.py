@@ -6,23 +6,14 @@ Without Chromium these tests skip on a developer's machine and fail under CI=tru
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
+from benchmarks.serving import CHROMIUM, CHROMIUM_FLAGS, serve
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
@@ -31,34 +22,12 @@ if not Path(CHROMIUM).exists():
     pytest.skip("no Chromium on this machine (apt-get install chromium)", allow_module_level=True)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab_url():
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.serve", "--port", str(port)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    url = f"http://localhost:{port}/"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=5)
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError("the lab did not start:\n" + server.stdout.read())
-            time.sleep(0.2)
-    yield url
-    server.terminate()
-    log = server.communicate(timeout=10)[0]
-    assert "Traceback" not in log, log
+    with serve([sys.executable, "-m", "app.serve"]) as (url, read_log):
+        yield url
+        log = read_log()
+    assert "Traceback" not in log, log  # no input broke the server
 
 
 @pytest.fixture(scope="module")
