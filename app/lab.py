@@ -13,7 +13,9 @@ import numpy as np
 import panel as pn
 import param
 from bokeh.events import Tap
-from bokeh.models import Arrow, ColumnDataSource, Div, InlineStyleSheet, NormalHead, Span, TeeHead
+from bokeh.models import (
+    Arrow, ColumnDataSource, CustomJSTickFormatter, Div, InlineStyleSheet, NormalHead, Span, TeeHead,
+)
 from bokeh.palettes import Cividis256
 from bokeh.plotting import figure
 from bokeh.plotting.contour import contour_data
@@ -42,7 +44,11 @@ table.readout td.positive { color: #009E73; font-weight: 700; }
 table.readout td.verdict { padding-top: 6px; font-style: italic; }
 table.readout td.event { color: #555; }
 """
-DAMPING_STEPS = [0.0] + [float(f"{m}e{e}") for e in range(-3, 4) for m in (1, 2, 5)]
+# The damping slider moves log₁₀ λ; its lowest notch is λ = 0, pure Newton.
+LOG_DAMPING_RANGE, PURE_NEWTON_NOTCH = (-3.0, 4.0), -3.25
+DAMPING_FORMAT = CustomJSTickFormatter(
+    code=f"return tick <= {PURE_NEWTON_NOTCH} ? '0 (pure Newton)' : Number(Math.pow(10, tick).toPrecision(2)).toString();"
+)
 
 class ContourView(pn.viewable.Viewer):
     """The problem's contours, every method's trajectory, and the arrows at the current iterate."""
@@ -215,24 +221,19 @@ class Lab(pn.viewable.Viewer):
 
     def controls(self) -> pn.Column:
         state = self.state
-        damping = pn.widgets.DiscreteSlider(label="damping λ (0 = pure Newton)", options=DAMPING_STEPS,
-                                            value=min(DAMPING_STEPS, key=lambda v: abs(v - state.damping)))
-        damping.link(state, value="damping")
         widgets = [
             pn.widgets.Select.from_param(state.param.problem, label="problem"),
             pn.widgets.MultiChoice.from_param(state.param.methods, label="methods"),
             pn.widgets.Select.from_param(state.param.focus, label="arrows for"),
-            damping,
+            damping_slider(state),
             pn.widgets.FloatInput.from_param(state.param.lr, label="learning rate"),
             pn.widgets.IntSlider.from_param(state.param.max_iter, label="max iterations"),
         ]
         for widget in widgets:
             # Panel waits 50 ms after a change before processing it; the lab recomputes in a few ms,
             # so it answers at once. A fast drag is still coalesced: changes that arrive while one is
-            # pending are merged into it by Panel's queue of pending events. Composite widgets (the
-            # discrete slider) hold the widget the browser talks to inside.
-            for part in [widget, *widget._composite.select(pn.widgets.Widget)] if hasattr(widget, "_composite") else [widget]:
-                part._debounce = 0
+            # pending are merged into it by Panel's queue of pending events.
+            widget._debounce = 0
         return pn.Column(*widgets, sizing_mode="stretch_width")
 
     def __panel__(self):
@@ -243,6 +244,29 @@ class Lab(pn.viewable.Viewer):
         plots = pn.Column(self.contour, self.convergence, self.results, sizing_mode="stretch_both",
                           min_height=700, styles={"flex": "1 1 360px"})
         return pn.FlexBox(sidebar, plots, flex_wrap="wrap", sizing_mode="stretch_width")
+
+
+def damping_slider(state: LabState) -> pn.widgets.FloatSlider:
+    """λ on a logarithmic slider with 0 at its lowest notch, linked both ways to the state."""
+    low, high = LOG_DAMPING_RANGE
+    bottom = 2 * PURE_NEWTON_NOTCH - low  # one notch below log₁₀ λ = low
+
+    def position(damping: float) -> float:
+        return bottom if damping <= 0 else float(np.clip(np.log10(damping), low, high))
+
+    def damping_at(value: float) -> float:
+        return 0.0 if value <= PURE_NEWTON_NOTCH else float(f"{10 ** value:.2g}")
+
+    slider = pn.widgets.FloatSlider(label="damping λ", start=bottom, end=high, step=0.25, format=DAMPING_FORMAT,
+                                    value=position(state.damping), sizing_mode="stretch_width")
+    slider.param.watch(lambda event: setattr(state, "damping", damping_at(event.new)), "value")
+
+    def follow_state(event) -> None:
+        if damping_at(slider.value) != event.new:
+            slider.value = position(event.new)
+
+    state.param.watch(follow_state, "damping")
+    return slider
 
 
 def results_table(runs: dict[str, scene.MethodRun]) -> str:

@@ -78,3 +78,17 @@ def test_a_diverging_method_reports_its_status_and_keeps_its_finite_path(lab):
 
 def test_importing_the_page_script_serves_nothing():
     import app.main  # noqa: F401  the `if pn.state.served:` guard keeps tests free of a server
+
+
+def test_damping_slider_is_logarithmic_with_pure_newton_at_its_lowest_notch():
+    from app.lab import damping_slider
+
+    state = LabState(damping=1.0)
+    slider = damping_slider(state)
+    assert slider.value == 0.0  # log₁₀ 1
+    slider.value = slider.start
+    assert state.damping == 0.0
+    slider.value = 2.0
+    assert state.damping == 100.0
+    state.damping = 0.01
+    assert slider.value == -2.0
