@@ -87,12 +87,23 @@ class ContourView(pn.viewable.Viewer):
             source=self.current, x_start="x", y_start="y", x_end="newton_end_x", y_end="newton_end_y",
             line_color=NEWTON_GOLD, line_width=3, end=NormalHead(size=12, fill_color=NEWTON_GOLD, line_color=NEWTON_GOLD),
         ))
-        for i in (1, 2):
-            self.figure.add_layout(Arrow(
-                source=self.current, x_start=f"axis_{i}_x0", y_start=f"axis_{i}_y0", x_end=f"axis_{i}_x1",
-                y_end=f"axis_{i}_y1", line_color="white", line_width=1.5, line_dash="dashed",
-                start=TeeHead(size=6, line_color="white"), end=TeeHead(size=6, line_color="white"),
-            ))
+        for i in (1, 2):  # the Hessian's eigenvector axes: solid where f curves up, dashed where it curves down
+            for curvature, dash in (("up", "solid"), ("down", "dashed")):
+                self.figure.add_layout(Arrow(
+                    source=self.current, x_start=f"axis_{i}_{curvature}_x0", y_start=f"axis_{i}_{curvature}_y0",
+                    x_end=f"axis_{i}_{curvature}_x1", y_end=f"axis_{i}_{curvature}_y1", line_color="white",
+                    line_width=1.5, line_dash=dash, start=TeeHead(size=6, line_color="white"),
+                    end=TeeHead(size=6, line_color="white"),
+                ))
+        self.figure.add_layout(Arrow(  # the step the focused method actually took (damped, searched, ...)
+            source=self.current, x_start="x", y_start="y", x_end="step_end_x", y_end="step_end_y",
+            line_color="black", line_width=1.5, line_dash="dotted", end=NormalHead(size=8, fill_color="black"),
+        ))
+        self.figure.scatter("newton_clip_x", "newton_clip_y", source=self.current, marker="x", size=16,
+                            line_color=NEWTON_GOLD, line_width=3)  # the Newton step leaves the view here
+        # The trust region, for trust_region: an ellipse in data units is a true circle on unequal axes.
+        self.figure.ellipse("x", "y", width="trust_diameter", height="trust_diameter", source=self.current,
+                            fill_alpha=0.0, line_color="white", line_dash="dashed", line_width=1.5)
         self.figure.on_event(Tap, self._set_start)
 
     def _set_start(self, event: Tap) -> None:
@@ -141,10 +152,13 @@ class ConvergenceView(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self.figure = figure(height=260, sizing_mode="stretch_width", tools="pan,wheel_zoom,reset",
-                             x_axis_label="iteration k", y_axis_label="log₁₀(f − f*)")
-        self.sources = {m: ColumnDataSource({"k": [], "log_f_error": []}) for m in solvers.list_methods()}
+                             x_axis_label="iteration k", y_axis_label="log₁₀(f − f*), dashed log₁₀‖x − x*‖")
+        self.sources = {m: ColumnDataSource({"k": [], "log_f_error": [], "log_x_error": []})
+                        for m in solvers.list_methods()}
         for method, source in self.sources.items():
             self.figure.line("k", "log_f_error", source=source, color=METHOD_COLOURS[method], line_width=2)
+            self.figure.line("k", "log_x_error", source=source, color=METHOD_COLOURS[method], line_width=1.5,
+                             line_dash="dashed")
         self.marker = Span(location=0, dimension="height", line_color=NEWTON_GOLD, line_width=2)
         self.figure.add_layout(self.marker)
 
@@ -152,9 +166,8 @@ class ConvergenceView(pn.viewable.Viewer):
         for method in changed:
             run = runs.get(method)
             columns = run.columns if run is not None and run.trace is not None else None
-            self.sources[method].data = (
-                {"k": columns["k"], "log_f_error": columns["log_f_error"]} if columns else {"k": [], "log_f_error": []}
-            )
+            names = ("k", "log_f_error", "log_x_error")
+            self.sources[method].data = {name: columns[name] if columns else [] for name in names}
 
     def __panel__(self):
         return pn.pane.Bokeh(self.figure, sizing_mode="stretch_width")
@@ -221,20 +234,43 @@ class Lab(pn.viewable.Viewer):
 
     def controls(self) -> pn.Column:
         state = self.state
+        problem_parameters = {
+            "kappa": pn.widgets.FloatInput.from_param(state.param.kappa, label="condition number κ"),
+            "angle": pn.widgets.FloatSlider.from_param(state.param.angle, label="rotation (degrees)"),
+            "a": pn.widgets.FloatSlider.from_param(state.param.a, label="a: minimum at (a, a²)", step=0.1),
+            "b": pn.widgets.FloatInput.from_param(state.param.b, label="b: valley steepness"),
+        }
+
+        def show_parameters(*_) -> None:  # only the chosen problem's own parameters
+            for name, widget in problem_parameters.items():
+                widget.visible = name in PROBLEM_PARAMETERS.get(state.problem, ())
+
+        state.param.watch(show_parameters, "problem")
+        show_parameters()
         widgets = [
             pn.widgets.Select.from_param(state.param.problem, label="problem"),
+            *problem_parameters.values(),
             pn.widgets.MultiChoice.from_param(state.param.methods, label="methods"),
             pn.widgets.Select.from_param(state.param.focus, label="arrows for"),
             damping_slider(state),
-            pn.widgets.FloatInput.from_param(state.param.lr, label="learning rate"),
-            pn.widgets.IntSlider.from_param(state.param.max_iter, label="max iterations"),
+            pn.widgets.FloatInput.from_param(state.param.lr, label="learning rate η"),
         ]
-        for widget in widgets:
+        more = [
+            pn.widgets.FloatSlider.from_param(state.param.beta, label="momentum β"),
+            pn.widgets.FloatInput.from_param(state.param.radius, label="initial trust radius"),
+            pn.widgets.IntSlider.from_param(state.param.memory, label="L-BFGS memory"),
+            pn.widgets.IntSlider.from_param(state.param.cg_iters, label="CG iterations (Newton-CG)"),
+            pn.widgets.IntSlider.from_param(state.param.max_iter, label="max iterations"),
+            pn.widgets.FloatInput.from_param(state.param.tol, label="tolerance on ‖∇f‖"),
+        ]
+        for widget in widgets + more:
             # Panel waits 50 ms after a change before processing it; the lab recomputes in a few ms,
             # so it answers at once. A fast drag is still coalesced: changes that arrive while one is
             # pending are merged into it by Panel's queue of pending events.
             widget._debounce = 0
-        return pn.Column(*widgets, sizing_mode="stretch_width")
+        # The settings a lecture seldom touches stay folded, so that the plot fits a 1280×720 projector.
+        settings = pn.Card(*more, title="more settings", collapsed=True, sizing_mode="stretch_width")
+        return pn.Column(*widgets, settings, sizing_mode="stretch_width")
 
     def __panel__(self):
         # Side by side on a projector, stacked on a phone: the flex box wraps the plots below the controls.

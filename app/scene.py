@@ -97,14 +97,19 @@ def iterate_columns(trace: solvers.Trace, problem: solvers.Problem) -> dict[str,
             "condition": magnitudes.max(axis=1) / magnitudes.min(axis=1),
             "verdict": np.array([VERDICT_TEXT.get(v, "") for v in verdicts(eigenvalues)]),
             "alpha": trace.column("alpha"), "damping": trace.column("damping"), "radius": trace.column("radius"),
+            "trust_diameter": 2 * trace.column("radius"),
             "event": np.array([s.event for s in trace.steps]),
             "log_f_error": np.log10(np.maximum(fs - reference.f, ERROR_FLOOR)),
             "log_x_error": np.log10(np.maximum(np.linalg.norm(xs - reference.x, axis=1), ERROR_FLOOR)),
         }
-        for i in (0, 1):  # eigenvector axes through x_k, half-length ∝ 1/√|λᵢ|
+        columns["newton_clip_x"] = np.where(newton_clipped, newton_end[:, 0], np.nan)  # where the arrow was cut
+        columns["newton_clip_y"] = np.where(newton_clipped, newton_end[:, 1], np.nan)
+        for i in (0, 1):  # eigenvector axes through x_k, half-length ∝ 1/√|λᵢ|; negative curvature apart
             half = axis_lengths[:, i : i + 1] * eigenvectors[:, :, i] / 2
-            columns[f"axis_{i + 1}_x0"], columns[f"axis_{i + 1}_y0"] = (xs - half).T
-            columns[f"axis_{i + 1}_x1"], columns[f"axis_{i + 1}_y1"] = (xs + half).T
+            for curvature, keep in (("up", eigenvalues[:, i] >= 0), ("down", eigenvalues[:, i] < 0)):
+                ends = np.where(keep[:, None], np.concatenate([xs - half, xs + half], axis=1), np.nan)
+                for column, values in zip(("x0", "y0", "x1", "y1"), ends.T):
+                    columns[f"axis_{i + 1}_{curvature}_{column}"] = values
     return columns
 
 

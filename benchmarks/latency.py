@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .report import Section, table
-from .serving import CHROMIUM, CHROMIUM_FLAGS, serve
+from .serving import CHROMIUM, CHROMIUM_FLAGS, serve, slider_handle
 from .timing import seconds
 
 CHANGES, QUICK_CHANGES = 60, 8
@@ -78,8 +78,8 @@ def open_page(browser, url):
     return page, loaded, transferred
 
 
-def press_slider(page, handle_index: int):
-    handle = page.locator(".noUi-handle").nth(handle_index)
+def press_slider(page, label: str):
+    handle = slider_handle(page, label)
     handle.focus()
     return lambda index: handle.press("ArrowRight" if index % 2 == 0 else "ArrowLeft")
 
@@ -108,9 +108,9 @@ def run(quick: bool) -> Section:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         for label, command, actions in (
             ("stock Panel app (baseline)", stock_command,
-             {"slider": (lambda page: press_slider(page, 0), '"attr":"value"')}),
+             {"slider": (lambda page: press_slider(page, "damping"), '"attr":"value"')}),
             ("Newton Lab (`make run`)", lab_command,
-             {"damping slider": (lambda page: press_slider(page, 0), '"attr":"value"'),
+             {"damping slider": (lambda page: press_slider(page, "damping λ"), '"attr":"value"'),
               "click on the plot": (click_plot, '"name":"tap"')}),
         ):
             with serve(command) as (url, _):

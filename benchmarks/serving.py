@@ -59,3 +59,8 @@ def serve(command: list[str], timeout: float = 60.0):
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def slider_handle(page, label: str):
+    """The handle of the slider whose title starts with `label` (Panel and Bokeh sliders are noUiSliders)."""
+    return page.locator(".bk-input-group", has_text=label).locator(".noUi-handle").first

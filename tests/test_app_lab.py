@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import panel as pn
 import pytest
 
 import solvers
@@ -92,3 +93,13 @@ def test_damping_slider_is_logarithmic_with_pure_newton_at_its_lowest_notch():
     assert state.damping == 100.0
     state.damping = 0.01
     assert slider.value == -2.0
+
+
+def test_only_the_chosen_problems_parameters_are_shown(lab):
+    controls = lab.controls()
+    def labels():
+        return {w.label.split(":")[0] for w in controls if isinstance(w, pn.widgets.Widget) and w.visible}
+
+    assert "a" in labels() and "condition number κ" not in labels()
+    lab.state.problem = "quadratic"
+    assert "condition number κ" in labels() and "rotation (degrees)" in labels() and "a" not in labels()

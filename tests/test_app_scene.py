@@ -100,3 +100,18 @@ def test_contour_levels_rise_and_crowd_towards_the_valley():
     gaps = np.diff(grid.levels)
     assert np.all(gaps > 0) and gaps[0] < gaps[-1] / 10
     assert scene.contour_grid("rosenbrock", (("a", 1.0), ("b", 100.0))) is grid  # shared, computed once
+
+
+def test_eigen_axes_are_split_by_the_sign_of_the_curvature():
+    problem = solvers.get_problem("saddle")  # λ = −2 along y, +2 along x
+    columns = scene.run_method(problem, "newton", (1.0, 0.5), 3, 1e-12, {}).columns
+    assert np.isfinite(columns["axis_1_down_x0"][0]) and np.isnan(columns["axis_1_up_x0"][0])
+    assert np.isfinite(columns["axis_2_up_x0"][0]) and np.isnan(columns["axis_2_down_x0"][0])
+
+
+def test_a_clipped_newton_arrow_is_marked_where_it_leaves_the_view():
+    problem = solvers.get_problem("rosenbrock")
+    columns = scene.run_method(problem, "newton", (-1.2, 1.0), 10, 1e-10, {}).columns
+    clipped = columns["newton_clipped"]
+    assert clipped.any()
+    assert np.isfinite(columns["newton_clip_x"][clipped]).all() and np.isnan(columns["newton_clip_x"][~clipped]).all()

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from benchmarks.serving import CHROMIUM, CHROMIUM_FLAGS, serve
+from benchmarks.serving import CHROMIUM, CHROMIUM_FLAGS, serve, slider_handle
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
@@ -138,7 +138,7 @@ def test_play_runs_to_the_end_in_the_browser_alone(page):
 
 def test_damping_slider_changes_the_damped_trajectory(page):
     before = page.results()
-    handle = page.page.locator(".noUi-handle").nth(0)
+    handle = slider_handle(page.page, "damping λ")
     handle.focus()
     for _ in range(3):
         handle.press("ArrowRight")
