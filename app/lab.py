@@ -35,6 +35,9 @@ METHOD_COLOURS = {
     "gauss_newton": "#661100", "natural_gradient": "#6699CC", "newton_cg": "#888888",
 }
 KIND_MARKERS = {"minimum": "circle", "saddle": "triangle", "maximum": "square"}
+PRESENTATION_SCALE = 1.6
+SCALED_PROPERTIES = ("line_width", "size", "axis_label_text_font_size", "major_label_text_font_size",
+                     "label_text_font_size", "text_font_size")
 # The readout's table: eigenvalues coloured by sign, so negative curvature stands out.
 READOUT_CSS = """
 table.readout { border-collapse: collapse; width: 100%; font-size: 14px; }
@@ -190,6 +193,7 @@ class Lab(pn.viewable.Viewer):
         self.iterations = IterationControls(self.focus, self.contour.current, self.readout, self.convergence.marker)
         self.runs: dict[str, scene.MethodRun] = {}
         self.focused: str | None = None  # the method whose rows and formula the page holds
+        self.base_sizes: dict[tuple[str, str], object] = {}  # line widths and font sizes before any scaling
         self._show_problem()
         self._recompute()
         # Until the page's first callback picks row k, the arrows show the start.
@@ -232,6 +236,15 @@ class Lab(pn.viewable.Viewer):
                 self.formula.object = f"{method.title}: ${method.formula}$"
         self.focused = state.focus
 
+    @param.depends("state.presentation", watch=True)
+    def _present(self) -> None:
+        """Projector mode: every line, marker and label of the plots 1.6 times larger, the readout too."""
+        factor = PRESENTATION_SCALE if self.state.presentation else 1.0
+        with pn.io.hold():
+            for figure_ in (self.contour.figure, self.convergence.figure):
+                scale_figure(figure_, factor, self.base_sizes)
+            self.readout.styles = {"font-size": f"{100 * factor:.0f}%"}
+
     def controls(self) -> pn.Column:
         state = self.state
         problem_parameters = {
@@ -270,7 +283,8 @@ class Lab(pn.viewable.Viewer):
             widget._debounce = 0
         # The settings a lecture seldom touches stay folded, so that the plot fits a 1280×720 projector.
         settings = pn.Card(*more, title="more settings", collapsed=True, sizing_mode="stretch_width")
-        return pn.Column(*widgets, settings, sizing_mode="stretch_width")
+        presentation = pn.widgets.Toggle.from_param(state.param.presentation, label="presentation mode (projector)")
+        return pn.Column(*widgets, settings, presentation, sizing_mode="stretch_width")
 
     def __panel__(self):
         # Side by side on a projector, stacked on a phone: the flex box wraps the plots below the controls.
@@ -280,6 +294,21 @@ class Lab(pn.viewable.Viewer):
         plots = pn.Column(self.contour, self.convergence, self.results, sizing_mode="stretch_both",
                           min_height=700, styles={"flex": "1 1 360px"})
         return pn.FlexBox(sidebar, plots, flex_wrap="wrap", sizing_mode="stretch_width")
+
+
+def scale_figure(figure_, factor: float, base_sizes: dict) -> None:
+    """Set every line width, marker size and font size of a figure to `factor` times its original."""
+    for model in figure_.select({}):
+        for name in SCALED_PROPERTIES:
+            if name not in model.properties():
+                continue
+            base = base_sizes.setdefault((model.id, name), getattr(model, name))
+            if isinstance(base, (int, float)):
+                setattr(model, name, base * factor)
+            elif isinstance(base, str) and base.endswith("px"):
+                setattr(model, name, f"{float(base[:-2]) * factor:.0f}px")
+            elif isinstance(base, dict) and isinstance(base.get("value"), (int, float)):  # a sized marker spec
+                setattr(model, name, base["value"] * factor)
 
 
 def damping_slider(state: LabState) -> pn.widgets.FloatSlider:

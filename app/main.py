@@ -16,6 +16,12 @@ def create_lab() -> Lab:
     lab = Lab(state=state)
     if pn.state.curdoc is not None:  # installs the keys and shows the first iterate once the page is up
         pn.state.curdoc.js_on_event("document_ready", lab.iterations.on_page_load)
+    if pn.state.location is not None:  # the address bar always holds a link to this very scene
+        def write_url(*_) -> None:
+            query = state.to_query()
+            pn.state.location.search = f"?{query}" if query else ""
+
+        state.param.watch(write_url, [name for name in state.param if name != "name"])
     return lab
 
 

@@ -103,3 +103,16 @@ def test_only_the_chosen_problems_parameters_are_shown(lab):
     assert "a" in labels() and "condition number κ" not in labels()
     lab.state.problem = "quadratic"
     assert "condition number κ" in labels() and "rotation (degrees)" in labels() and "a" not in labels()
+
+
+def test_presentation_mode_enlarges_lines_and_labels_and_returns_exactly(lab):
+    lines = [r.glyph for r in lab.contour.figure.renderers if getattr(r, "glyph", None) is not None
+             and hasattr(r.glyph, "line_width")]
+    before = [glyph.line_width for glyph in lines]
+    label = lab.contour.figure.xaxis[0].axis_label_text_font_size
+    lab.state.presentation = True
+    assert [glyph.line_width for glyph in lines] == pytest.approx([1.6 * width for width in before])
+    assert float(lab.contour.figure.xaxis[0].axis_label_text_font_size[:-2]) > float(label[:-2])
+    lab.state.presentation = False
+    assert [glyph.line_width for glyph in lines] == pytest.approx(before)
+    assert lab.contour.figure.xaxis[0].axis_label_text_font_size == label

@@ -151,3 +151,28 @@ def test_phone_width_still_shows_the_plot(browser, lab_url):
     boxes = [c.bounding_box() for c in phone.page.locator(".bk-Canvas").all()]
     assert any(b and b["width"] > 200 for b in boxes)
     phone.page.close()
+
+
+def test_the_address_bar_follows_the_scene_and_a_link_restores_it(page, browser, lab_url):
+    box = main_plot_box(page)
+    page.page.mouse.click(box["x"] + 0.75 * box["width"], box["y"] + 0.3 * box["height"])
+    page.page.wait_for_function("() => window.location.search.includes('x0=')", timeout=10_000)
+    link = page.page.url
+    restored = Page(browser, link)
+    assert restored.readout_value("f") == page.readout_value("f")
+    restored.page.close()
+
+
+def test_a_diverging_method_reports_it_and_the_page_keeps_working(browser, lab_url):
+    import solvers
+
+    n_iter = solvers.run("rosenbrock", "gd", lr=0.05, max_iter=200).n_iter
+    lab = Page(browser, lab_url + "?methods=gd,newton&lr=0.05&focus=gd")
+    assert "diverged" in lab.results()
+    lab.page.locator("body").click(position={"x": 5, "y": 5})
+    for _ in range(n_iter):
+        lab.page.keyboard.press("ArrowRight")
+    assert lab.wait_for_change(lambda: lab.readout_value("iteration"), "0 of 0") == f"{n_iter} of {n_iter}"
+    assert "diverged" in lab.page.locator("table.readout td.event").inner_text()
+    assert lab.errors == []
+    lab.page.close()
