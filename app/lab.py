@@ -198,6 +198,8 @@ class Lab(pn.viewable.Viewer):
         self._recompute()
         # Until the page's first callback picks row k, the arrows show the start.
         self.contour.current.data = {key: values[:1] for key, values in self.focus.data.items()}
+        if self.state.presentation:  # e.g. from a link
+            self._present()
 
     @param.depends("state.problem", "state.kappa", "state.angle", "state.a", "state.b", watch=True)
     def _show_problem(self) -> None:

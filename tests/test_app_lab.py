@@ -116,3 +116,8 @@ def test_presentation_mode_enlarges_lines_and_labels_and_returns_exactly(lab):
     lab.state.presentation = False
     assert [glyph.line_width for glyph in lines] == pytest.approx(before)
     assert lab.contour.figure.xaxis[0].axis_label_text_font_size == label
+
+
+def test_a_link_can_open_the_lab_in_presentation_mode():
+    lab = Lab(state=LabState(presentation=True))
+    assert lab.readout.styles["font-size"] == "160%"
