@@ -66,16 +66,14 @@ class ContourView(pn.viewable.Viewer):
         )
         self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = "x₁", "x₂"
         self.contours = None
-        self.trajectories = {m: ColumnDataSource({"x": [], "y": []}, name=f"trajectory:{m}") for m in solvers.list_methods()}
-        for method, source in self.trajectories.items():
-            title, colour = solvers.METHODS[method].title, METHOD_COLOURS[method]
-            line = self.figure.line("x", "y", source=source, color=colour, line_width=2.5, legend_label=title)
-            dots = self.figure.scatter("x", "y", source=source, color=colour, size=5, legend_label=title)
-            line.visible = dots.visible = False
-        self.figure.legend.location, self.figure.legend.click_policy = "bottom_right", "hide"
+        # Every method's path in one multi-line and its iterates in one scatter: a handful of models
+        # instead of a renderer per method keeps a new session cheap and each update one message.
+        self.paths = ColumnDataSource({"xs": [], "ys": [], "colour": [], "title": [], "method": []}, name="paths")
+        self.iterates = ColumnDataSource({"x": [], "y": [], "colour": []}, name="iterates")
+        self.figure.multi_line("xs", "ys", line_color="colour", line_width=2.5, source=self.paths, legend_field="title")
+        self.figure.scatter("x", "y", color="colour", size=5, source=self.iterates)
+        self.figure.legend.location = "bottom_right"
         self.figure.legend.background_fill_alpha = 0.8
-        for item in self.figure.legend.items:
-            item.visible = False
         self.landmarks = ColumnDataSource({"x": [], "y": [], "marker": [], "kind": []})
         self.figure.scatter("x", "y", marker="marker", source=self.landmarks, size=11,
                             fill_color="white", line_color="black", line_width=1.5)
@@ -131,17 +129,19 @@ class ContourView(pn.viewable.Viewer):
             "marker": [KIND_MARKERS[p.kind] for p in points], "kind": [p.kind for p in points],
         }
 
-    def show_runs(self, runs: dict[str, scene.MethodRun], changed: set[str], x0) -> None:
-        """Redraw the trajectories of the methods in `changed` (the others' data is not resent)."""
+    def show_runs(self, runs: dict[str, scene.MethodRun], x0) -> None:
         self.start.data = {"x": [x0[0]], "y": [x0[1]]}
-        for method in changed:
-            run = runs.get(method)
-            shown = run is not None and run.trace is not None
-            self.trajectories[method].data = {"x": run.columns["x"], "y": run.columns["y"]} if shown else {"x": [], "y": []}
-        for item in self.figure.legend.items:
-            item.visible = any(len(r.data_source.data["x"]) for r in item.renderers)
-            for renderer in item.renderers:
-                renderer.visible = item.visible
+        drawn = [(m, run.columns) for m, run in runs.items() if run.trace is not None]
+        self.paths.data = {
+            "xs": [columns["x"] for _, columns in drawn], "ys": [columns["y"] for _, columns in drawn],
+            "colour": [METHOD_COLOURS[m] for m, _ in drawn], "title": [solvers.METHODS[m].title for m, _ in drawn],
+            "method": [m for m, _ in drawn],
+        }
+        self.iterates.data = {
+            "x": np.concatenate([columns["x"] for _, columns in drawn] or [[]]),
+            "y": np.concatenate([columns["y"] for _, columns in drawn] or [[]]),
+            "colour": [METHOD_COLOURS[m] for m, columns in drawn for _ in columns["x"]],
+        }
 
     def __panel__(self):
         return pn.pane.Bokeh(self.figure, sizing_mode="stretch_both")
@@ -156,21 +156,21 @@ class ConvergenceView(pn.viewable.Viewer):
         super().__init__(**params)
         self.figure = figure(height=260, sizing_mode="stretch_width", tools="pan,wheel_zoom,reset",
                              x_axis_label="iteration k", y_axis_label="log₁₀(f − f*), dashed log₁₀‖x − x*‖")
-        self.sources = {m: ColumnDataSource({"k": [], "log_f_error": [], "log_x_error": []})
-                        for m in solvers.list_methods()}
-        for method, source in self.sources.items():
-            self.figure.line("k", "log_f_error", source=source, color=METHOD_COLOURS[method], line_width=2)
-            self.figure.line("k", "log_x_error", source=source, color=METHOD_COLOURS[method], line_width=1.5,
-                             line_dash="dashed")
+        self.errors = ColumnDataSource({"ks": [], "log_f_error": [], "log_x_error": [], "colour": []})
+        self.figure.multi_line("ks", "log_f_error", line_color="colour", line_width=2, source=self.errors)
+        self.figure.multi_line("ks", "log_x_error", line_color="colour", line_width=1.5, line_dash="dashed",
+                               source=self.errors)
         self.marker = Span(location=0, dimension="height", line_color=NEWTON_GOLD, line_width=2)
         self.figure.add_layout(self.marker)
 
-    def show_runs(self, runs: dict[str, scene.MethodRun], changed: set[str]) -> None:
-        for method in changed:
-            run = runs.get(method)
-            columns = run.columns if run is not None and run.trace is not None else None
-            names = ("k", "log_f_error", "log_x_error")
-            self.sources[method].data = {name: columns[name] if columns else [] for name in names}
+    def show_runs(self, runs: dict[str, scene.MethodRun]) -> None:
+        drawn = [(m, run.columns) for m, run in runs.items() if run.trace is not None]
+        self.errors.data = {
+            "ks": [columns["k"] for _, columns in drawn],
+            "log_f_error": [columns["log_f_error"] for _, columns in drawn],
+            "log_x_error": [columns["log_x_error"] for _, columns in drawn],
+            "colour": [METHOD_COLOURS[m] for m, _ in drawn],
+        }
 
     def __panel__(self):
         return pn.pane.Bokeh(self.figure, sizing_mode="stretch_width")
@@ -213,7 +213,7 @@ class Lab(pn.viewable.Viewer):
                    "state.focus", "state.damping", "state.lr", "state.beta", "state.radius", "state.memory",
                    "state.cg_iters", "state.max_iter", "state.tol", "state.x0", watch=True)
     def _recompute(self) -> None:
-        """Run what the change affects (a new damping reruns damped Newton only) and resend only that."""
+        """Run what the change affects (a new damping reruns damped Newton only); redraw if anything changed."""
         state = self.state
         problem = state.build_problem()
         shown, runs = self.runs, {}
@@ -228,8 +228,9 @@ class Lab(pn.viewable.Viewer):
         self.runs = runs
         focus = runs.get(state.focus)
         with pn.io.hold():
-            self.contour.show_runs(runs, changed, state.x0)
-            self.convergence.show_runs(runs, changed)
+            if changed:  # a new start changes every run
+                self.contour.show_runs(runs, state.x0)
+                self.convergence.show_runs(runs)
             if state.focus in changed or state.focus != self.focused:
                 self.focus.data = focus.columns if focus is not None and focus.trace is not None else {"k": []}
             self.results.object = results_table(runs)

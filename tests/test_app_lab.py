@@ -17,7 +17,12 @@ def lab():
 
 
 def trajectory(lab, method):
-    return np.column_stack([lab.contour.trajectories[method].data["x"], lab.contour.trajectories[method].data["y"]])
+    """The path drawn for `method`, (n, 2); empty when it is not drawn."""
+    paths = lab.contour.paths.data
+    if method not in paths["method"]:
+        return np.empty((0, 2))
+    row = paths["method"].index(method)
+    return np.column_stack([paths["xs"][row], paths["ys"][row]])
 
 
 def test_default_page_draws_the_three_classic_trajectories(lab):
@@ -26,8 +31,8 @@ def test_default_page_draws_the_three_classic_trajectories(lab):
                                **lab.state.method_options(method)).xs
         np.testing.assert_array_equal(trajectory(lab, method), expected)
     assert len(trajectory(lab, "bfgs")) == 0
-    visible = {item.label.value for item in lab.contour.figure.legend.items if item.visible}
-    assert visible == {"Gradient descent", "Newton's method", "Damped Newton"}
+    assert lab.contour.paths.data["title"] == ["Gradient descent", "Newton's method", "Damped Newton"]  # the legend
+    assert len(lab.contour.iterates.data["x"]) == sum(len(trajectory(lab, m)) for m in lab.state.methods)
 
 
 def test_damping_changes_only_the_damped_trajectory(lab):
