@@ -28,6 +28,7 @@ function show(step) {
   const row = {};
   for (const key of Object.keys(d)) row[key] = [d[key][j]];
   current.setv({data: row}, quiet);
+  model.setv({data: modelContours(d, j)}, quiet);
   marker.setv({location: j}, quiet);
   slider.setv({end: Math.max(1, n - 1), value: j}, quiet);
   readout.setv({text: `<table class="readout">
@@ -41,6 +42,26 @@ function show(step) {
     <tr><th>step length</th><td>${number(d.step_length[j], 3)}</td></tr>
     <tr><td colspan="2" class="verdict">${d.verdict[j]}</td></tr>
     <tr><td colspan="2" class="event">${d.event[j]}</td></tr></table>`}, quiet);
+}
+// Level sets of the local quadratic model m(x + s) = f + gᵀs + ½ sᵀHs through x_k and at a quarter and four
+// times its height above the model's stationary point c: ellipses when H is definite, hyperbolas when not.
+function modelContours(d, j) {
+  const xs = [], ys = [];
+  const l1 = d.lambda_1[j], l2 = d.lambda_2[j], cx = d.model_cx[j], cy = d.model_cy[j];
+  if ([l1, l2, cx, cy].some((v) => v === null || Number.isNaN(v))) return {xs, ys};
+  const v1 = [d.v1_x[j], d.v1_y[j]], v2 = [-d.v1_y[j], d.v1_x[j]];
+  const a0 = (d.x[j] - cx) * v1[0] + (d.y[j] - cy) * v1[1], b0 = (d.x[j] - cx) * v2[0] + (d.y[j] - cy) * v2[1];
+  const height = 0.5 * (l1 * a0 * a0 + l2 * b0 * b0);  // m(x_k) − m(c)
+  const ts = Array.from({length: 73}, (_, i) => -Math.PI + 2 * Math.PI * i / 72);
+  const curve = (points) => { xs.push(points.map(([a, b]) => cx + a * v1[0] + b * v2[0]));
+                              ys.push(points.map(([a, b]) => cy + a * v1[1] + b * v2[1])); };
+  for (const level of [0.25, 1, 4].map((s) => s * height)) {
+    const ra = 2 * level / l1, rb = 2 * level / l2;  // squared semi-axes, signed
+    if (ra > 0 && rb > 0) curve(ts.map((t) => [Math.sqrt(ra) * Math.cos(t), Math.sqrt(rb) * Math.sin(t)]));
+    else if (ra > 0) for (const side of [1, -1]) curve(ts.map((t) => [side * Math.sqrt(ra) * Math.cosh(t / 2), Math.sqrt(-rb) * Math.sinh(t / 2)]));
+    else if (rb > 0) for (const side of [1, -1]) curve(ts.map((t) => [Math.sqrt(-ra) * Math.sinh(t / 2), side * Math.sqrt(rb) * Math.cosh(t / 2)]));
+  }
+  return {xs, ys};
 }
 function toggle() {
   if (window.newtonLabTimer) { stop(); return; }
@@ -73,7 +94,8 @@ if (!window.newtonLabKeys) {
 class IterationControls:
     """The buttons, the iteration slider and the speed slider, wired to their browser-side callbacks."""
 
-    def __init__(self, focus: ColumnDataSource, current: ColumnDataSource, readout: Div, marker: Span):
+    def __init__(self, focus: ColumnDataSource, current: ColumnDataSource, model: ColumnDataSource, readout: Div,
+                 marker: Span):
         self.slider = Slider(start=0, end=1, value=0, step=1, title="iteration", sizing_mode="stretch_width")
         self.speed = Slider(start=1, end=20, value=4, step=1, title="speed (iterations per second)",
                             sizing_mode="stretch_width")
@@ -81,7 +103,7 @@ class IterationControls:
         self.back = Button(label="◀ Step back", width=92)
         self.play = Button(label="▶ Play", width=76, button_type="primary")
         self.step = Button(label="Step ▶", width=68)
-        args = dict(focus=focus, current=current, readout=readout, marker=marker, slider=self.slider,
+        args = dict(focus=focus, current=current, model=model, readout=readout, marker=marker, slider=self.slider,
                     play=self.play, speed=self.speed)
 
         def callback(action: str) -> CustomJS:

@@ -105,6 +105,9 @@ class ContourView(pn.viewable.Viewer):
         # The trust region, for trust_region: an ellipse in data units is a true circle on unequal axes.
         self.figure.ellipse("x", "y", width="trust_diameter", height="trust_diameter", source=self.current,
                             fill_alpha=0.0, line_color="white", line_dash="dashed", line_width=1.5)
+        self.model = ColumnDataSource({"xs": [], "ys": []}, name="model-contours")  # filled in the browser
+        self.model_contours = self.figure.multi_line("xs", "ys", source=self.model, line_color=NEWTON_GOLD,
+                                                     line_dash="dashed", line_width=1.5, visible=False)
         self.figure.on_event(Tap, self._set_start)
 
     def _set_start(self, event: Tap) -> None:
@@ -190,7 +193,8 @@ class Lab(pn.viewable.Viewer):
                            stylesheets=[InlineStyleSheet(css=READOUT_CSS)])
         self.results = pn.pane.HTML(sizing_mode="stretch_width")
         self.formula = pn.pane.LaTeX(sizing_mode="stretch_width")
-        self.iterations = IterationControls(self.focus, self.contour.current, self.readout, self.convergence.marker)
+        self.iterations = IterationControls(self.focus, self.contour.current, self.contour.model, self.readout,
+                                            self.convergence.marker)
         self.runs: dict[str, scene.MethodRun] = {}
         self.focused: str | None = None  # the method whose rows and formula the page holds
         self.base_sizes: dict[tuple[str, str], object] = {}  # line widths and font sizes before any scaling
@@ -198,6 +202,7 @@ class Lab(pn.viewable.Viewer):
         self._recompute()
         # Until the page's first callback picks row k, the arrows show the start.
         self.contour.current.data = {key: values[:1] for key, values in self.focus.data.items()}
+        self._show_model()
         if self.state.presentation:  # e.g. from a link
             self._present()
 
@@ -238,6 +243,10 @@ class Lab(pn.viewable.Viewer):
                 method = solvers.METHODS[state.focus]
                 self.formula.object = f"{method.title}: ${method.formula}$"
         self.focused = state.focus
+
+    @param.depends("state.show_model", watch=True)
+    def _show_model(self) -> None:
+        self.contour.model_contours.visible = self.state.show_model
 
     @param.depends("state.presentation", watch=True)
     def _present(self) -> None:
@@ -286,8 +295,11 @@ class Lab(pn.viewable.Viewer):
             widget._debounce = 0
         # The settings a lecture seldom touches stay folded, so that the plot fits a 1280×720 projector.
         settings = pn.Card(*more, title="more settings", collapsed=True, sizing_mode="stretch_width")
-        presentation = pn.widgets.Toggle.from_param(state.param.presentation, label="presentation mode (projector)")
-        return pn.Column(*widgets, settings, presentation, sizing_mode="stretch_width")
+        toggles = pn.Row(
+            pn.widgets.Toggle.from_param(state.param.show_model, label="quadratic model"),
+            pn.widgets.Toggle.from_param(state.param.presentation, label="projector mode"),
+        )
+        return pn.Column(*widgets, settings, toggles, sizing_mode="stretch_width")
 
     def __panel__(self):
         # Side by side on a projector, stacked on a phone: the flex box wraps the plots below the controls.

@@ -99,9 +99,12 @@ def iterate_columns(trace: solvers.Trace, problem: solvers.Problem) -> dict[str,
             "alpha": trace.column("alpha"), "damping": trace.column("damping"), "radius": trace.column("radius"),
             "trust_diameter": 2 * trace.column("radius"),
             "event": np.array([s.event for s in trace.steps]),
-            "log_f_error": np.log10(np.maximum(fs - reference.f, ERROR_FLOOR)),
+            "log_f_error": np.log10(np.maximum(np.abs(fs - reference.f), ERROR_FLOOR)),
             "log_x_error": np.log10(np.maximum(np.linalg.norm(xs - reference.x, axis=1), ERROR_FLOOR)),
         }
+        # The local quadratic model's centre (its stationary point x + p) and first eigenvector, for its contours.
+        columns["model_cx"], columns["model_cy"] = (xs + newton).T
+        columns["v1_x"], columns["v1_y"] = eigenvectors[:, 0, 0], eigenvectors[:, 1, 0]
         columns["newton_clip_x"] = np.where(newton_clipped, newton_end[:, 0], np.nan)  # where the arrow was cut
         columns["newton_clip_y"] = np.where(newton_clipped, newton_end[:, 1], np.nan)
         for i in (0, 1):  # eigenvector axes through x_k, half-length ∝ 1/√|λᵢ|; negative curvature apart

@@ -176,3 +176,11 @@ def test_a_diverging_method_reports_it_and_the_page_keeps_working(browser, lab_u
     assert "diverged" in lab.page.locator("table.readout td.event").inner_text()
     assert lab.errors == []
     lab.page.close()
+
+
+def test_quadratic_model_contours_are_drawn_for_the_iterate_shown(browser, lab_url):
+    lab = Page(browser, lab_url + "?show_model=True")
+    count = "() => Bokeh.documents[0].get_model_by_name('model-contours').data.xs.length"
+    lab.page.wait_for_function(f"() => ({count})() > 0", timeout=10_000)
+    assert lab.page.evaluate(count) == 3  # three ellipses around the Newton point: H is positive definite at x₀
+    lab.page.close()
