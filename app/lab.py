@@ -134,7 +134,7 @@ class ContourView(pn.viewable.Viewer):
 
     def show_runs(self, runs: dict[str, scene.MethodRun], x0) -> None:
         self.start.data = {"x": [x0[0]], "y": [x0[1]]}
-        drawn = [(m, run.columns) for m, run in runs.items() if run.trace is not None]
+        drawn = drawable(runs)
         self.paths.data = {
             "xs": [columns["x"] for _, columns in drawn], "ys": [columns["y"] for _, columns in drawn],
             "colour": [METHOD_COLOURS[m] for m, _ in drawn], "title": [solvers.METHODS[m].title for m, _ in drawn],
@@ -167,7 +167,7 @@ class ConvergenceView(pn.viewable.Viewer):
         self.figure.add_layout(self.marker)
 
     def show_runs(self, runs: dict[str, scene.MethodRun]) -> None:
-        drawn = [(m, run.columns) for m, run in runs.items() if run.trace is not None]
+        drawn = drawable(runs)
         self.errors.data = {
             "ks": [columns["k"] for _, columns in drawn],
             "log_f_error": [columns["log_f_error"] for _, columns in drawn],
@@ -309,6 +309,11 @@ class Lab(pn.viewable.Viewer):
         plots = pn.Column(self.contour, self.convergence, self.results, sizing_mode="stretch_both",
                           min_height=700, styles={"flex": "1 1 360px"})
         return pn.FlexBox(sidebar, plots, flex_wrap="wrap", sizing_mode="stretch_width")
+
+
+def drawable(runs: dict[str, scene.MethodRun]) -> list[tuple[str, dict]]:
+    """(method, columns) of every run that has a trace to draw, in the order the methods were chosen."""
+    return [(method, run.columns) for method, run in runs.items() if run.trace is not None]
 
 
 def scale_figure(figure_, factor: float, base_sizes: dict) -> None:
