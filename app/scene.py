@@ -1,16 +1,17 @@
 """From the lab's state to the numbers its views draw: contour grids and per-iterate columns.
 
-Pure numpy on top of `solvers`; the views copy these columns into Bokeh ColumnDataSources, and the
-browser picks the row of the iteration shown, so stepping through a trajectory costs the server nothing.
+Numpy on top of `solvers` (Panel only for its shared cache); the views copy these columns into Bokeh
+ColumnDataSources, and the browser picks the row of the iteration shown, so stepping through a
+trajectory costs the server nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import panel as pn
 
 import solvers
 from solvers.curvature import VERDICT_TEXT, verdicts
@@ -32,7 +33,7 @@ class ContourGrid:
     levels: np.ndarray
 
 
-@lru_cache(maxsize=64)  # read-only and shared by every session: keyed by the problem and its parameters
+@pn.cache(max_items=64)  # read-only and shared by every session: keyed by the problem and its parameters
 def contour_grid(problem_name: str, params: tuple[tuple[str, float], ...], resolution: int = GRID_RESOLUTION) -> ContourGrid:
     problem = solvers.get_problem(problem_name, **dict(params))
     (x_low, x_high), (y_low, y_high) = problem.window
