@@ -14,7 +14,14 @@ import panel as pn
 import param
 from bokeh.events import Tap
 from bokeh.models import (
-    Arrow, ColumnDataSource, CustomJSTickFormatter, Div, InlineStyleSheet, NormalHead, Span, TeeHead,
+    Arrow,
+    ColumnDataSource,
+    CustomJSTickFormatter,
+    Div,
+    InlineStyleSheet,
+    NormalHead,
+    Span,
+    TeeHead,
 )
 from bokeh.palettes import Cividis256
 from bokeh.plotting import figure

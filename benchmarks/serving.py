@@ -48,11 +48,11 @@ def serve(command: list[str], timeout: float = 60.0):
             try:
                 urllib.request.urlopen(url, timeout=5)
                 break
-            except OSError:
+            except OSError as error:
                 if process.poll() is not None or time.monotonic() > deadline:
                     process.kill()
                     process.wait()
-                    raise RuntimeError(f"{' '.join(command)} did not start:\n{read_log()}")
+                    raise RuntimeError(f"{' '.join(command)} did not start:\n{read_log()}") from error
                 time.sleep(0.2)
         try:
             yield url, read_log

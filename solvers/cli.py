@@ -14,7 +14,17 @@ import json
 import sys
 from typing import Any, Callable, NamedTuple
 
-from . import PROBLEMS, RUN_OPTIONS, Iterate, Trace, describe_method, get_problem, list_methods, list_problems, run
+from . import (
+    PROBLEMS,
+    RUN_OPTIONS,
+    Iterate,
+    Trace,
+    describe_method,
+    get_problem,
+    list_methods,
+    list_problems,
+    run,
+)
 from .linalg import norm
 
 X_COMPONENTS_MAX_DIM = 3  # the table shows x component by component up to this d, ‖x‖ beyond

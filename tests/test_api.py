@@ -6,10 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from helpers import is_one_sentence, json_round_trip
 
 import solvers
-
-from helpers import is_one_sentence, json_round_trip
 
 PROBLEM_NAMES = [
     "rosenbrock", "quadratic", "himmelblau", "saddle", "monkey_saddle", "beale", "six_hump_camel",

@@ -11,7 +11,12 @@ from hypothesis import strategies as st
 
 import solvers
 from solvers.curvature import (
-    VERDICT_TEXT, convergence_order, convergence_orders, eigen_analysis, newton_directions, quadratic_model,
+    VERDICT_TEXT,
+    convergence_order,
+    convergence_orders,
+    eigen_analysis,
+    newton_directions,
+    quadratic_model,
     stationary_kind,
 )
 from solvers.linalg import symmetric_eigen

@@ -19,14 +19,13 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from helpers import json_round_trip
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import solvers
 from solvers import METHODS, PROBLEMS, RUN_OPTIONS, STATUSES
 from solvers.options import Option
-
-from helpers import json_round_trip
 
 LOG_FLOOR = 1e-12  # a log-uniform draw on a range starting at 0 starts here; 0 (or 5e-324) is an edge case
 UNBOUNDED = 1e6  # how far a draw goes on the side of a range that is declared without a bound

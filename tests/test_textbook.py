@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import best_on_circle, cosine, distances, model_decrease, relative_error
 
 import solvers
 from solvers.curvature import convergence_order
-
-from helpers import best_on_circle, cosine, distances, model_decrease, relative_error
 
 ARMIJO_C1, WOLFE_C2 = 1e-4, 0.9  # the engine's line-search constants (solvers.linesearch defaults)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .base import Method, NumericalFailure, Step
+from ..linalg import NumericalFailure
+from .base import Method, Step
 from .first_order import Adam, GradientDescent, Momentum, Nesterov
 from .least_squares import GaussNewton, LevenbergMarquardt
 from .natural_gradient import NaturalGradient

@@ -7,7 +7,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..linalg import NumericalFailure, solve
 from ..options import Option
 from ..oracle import Oracle
 from ..problems import PROBLEMS, Problem

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..linalg import NumericalFailure, solve
 from ..options import Option
-from .base import Method, NumericalFailure, Step, solve
+from .base import Method, Step
 
 MAX_DAMPING = 1e20
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from ..linalg import solve
 from ..options import Option
-from .base import Method, Step, solve
+from .base import Method, Step
 
 
 class NaturalGradient(Method):

@@ -6,9 +6,9 @@ import numpy as np
 
 from .. import linesearch
 from ..curvature import ZERO_EIGENVALUE_RTOL
-from ..linalg import symmetric_eigen
+from ..linalg import NumericalFailure, solve, symmetric_eigen
 from ..options import Option
-from .base import Method, NumericalFailure, Step, join_events, solve, uphill_warning
+from .base import Method, Step, join_events, uphill_warning
 
 DAMPING = Option(0.0, "damping λ: 0 is pure Newton, large λ approaches gradient descent with η = 1/λ",
                  low=0.0, high=1e8, log=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..linalg import norm, symmetric_eigen
+from ..linalg import NumericalFailure, norm, symmetric_eigen
 from ..options import Option
-from .base import Method, NumericalFailure, Step, join_events
+from .base import Method, Step, join_events
 
 SECULAR_TOLERANCE = 1e-10  # relative accuracy of ‖p‖ = Δ on the boundary
 
