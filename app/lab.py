@@ -56,8 +56,8 @@ table.readout td.event { color: #555; }
 """
 # The damping slider moves log₁₀ λ; its lowest notch is λ = 0, pure Newton.
 LOG_DAMPING_RANGE, PURE_NEWTON_NOTCH = (-3.0, 4.0), -3.25
-DAMPING_FORMAT = CustomJSTickFormatter(
-    code=f"return tick <= {PURE_NEWTON_NOTCH} ? '0 (pure Newton)' : Number(Math.pow(10, tick).toPrecision(2)).toString();"
+DAMPING_LABEL_JS = (
+    f"return tick <= {PURE_NEWTON_NOTCH} ? '0 (pure Newton)' : Number(Math.pow(10, tick).toPrecision(2)).toString();"
 )
 
 class ContourView(pn.viewable.Viewer):
@@ -349,7 +349,8 @@ def damping_slider(state: LabState) -> pn.widgets.FloatSlider:
     def damping_at(value: float) -> float:
         return 0.0 if value <= PURE_NEWTON_NOTCH else float(f"{10 ** value:.2g}")
 
-    slider = pn.widgets.FloatSlider(label="damping λ", start=bottom, end=high, step=0.25, format=DAMPING_FORMAT,
+    slider = pn.widgets.FloatSlider(label="damping λ", start=bottom, end=high, step=0.25,
+                                    format=CustomJSTickFormatter(code=DAMPING_LABEL_JS),  # a model per session
                                     value=position(state.damping), sizing_mode="stretch_width")
     slider.param.watch(lambda event: setattr(state, "damping", damping_at(event.new)), "value")
 
