@@ -23,7 +23,11 @@ function stop() {
 }
 function show(step) {
   const d = focus.data, n = length();
-  if (n === 0) { readout.setv({text: ''}, quiet); return; }
+  if (n === 0) {
+    readout.setv({text: `<table class="readout"><tr><td class="event">No trajectory to show for the method the
+      arrows are for: add it to the methods, or see the results table for why it could not run.</td></tr></table>`}, quiet);
+    return;
+  }
   const j = Math.max(0, Math.min(Math.round(step), n - 1));
   const row = {};
   for (const key of Object.keys(d)) row[key] = [d[key][j]];

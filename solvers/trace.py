@@ -104,7 +104,7 @@ class Trace:
         """One field of every iterate as an array (NaN where a record has None), e.g. 'alpha'."""
         values = [getattr(s, name) for s in self.steps]
         if name in ("direction", "step", "newton_direction", "eigenvalues", "gradient", "x"):
-            width = next((np.shape(v) for v in values if v is not None), (0,))
+            width = next((np.shape(v) for v in values if v is not None), np.shape(self.steps[0].x))
             return np.array([np.full(width, np.nan) if v is None else v for v in values], dtype=float)
         return np.array([np.nan if v is None else v for v in values], dtype=float)
 

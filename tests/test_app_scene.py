@@ -115,3 +115,12 @@ def test_a_clipped_newton_arrow_is_marked_where_it_leaves_the_view():
     clipped = columns["newton_clipped"]
     assert clipped.any()
     assert np.isfinite(columns["newton_clip_x"][clipped]).all() and np.isnan(columns["newton_clip_x"][~clipped]).all()
+
+
+@pytest.mark.parametrize("x0", [(1e300, 1e300), (1e6, -1e6), (0.0, 0.0)])
+def test_any_start_gives_columns_even_when_the_run_fails_at_once(x0):
+    problem = solvers.get_problem("rosenbrock")
+    for method in ("gd", "newton", "trust_region"):
+        run = scene.run_method(problem, method, x0, 50, 1e-8, {})
+        assert run.trace is not None
+        assert all(len(values) == run.trace.n_iter + 1 for values in run.columns.values())

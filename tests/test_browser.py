@@ -184,3 +184,13 @@ def test_quadratic_model_contours_are_drawn_for_the_iterate_shown(browser, lab_u
     lab.page.wait_for_function(f"() => ({count})() > 0", timeout=10_000)
     assert lab.page.evaluate(count) == 3  # three ellipses around the Newton point: H is positive definite at x₀
     lab.page.close()
+
+
+@pytest.mark.parametrize("query", ["?x0=1e300,1e300", "?x0=nan,nan", "?problem=nope&damping=-3&max_iter=99999999",
+                                   "?methods=gauss_newton,natural_gradient&problem=saddle"])
+def test_hostile_links_leave_a_working_page(browser, lab_url, query):
+    lab = Page(browser, lab_url + query)
+    assert lab.errors == []
+    lab.page.get_by_role("button", name="Step ▶").click()  # still responsive
+    assert lab.results().startswith("method")
+    lab.page.close()
