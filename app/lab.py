@@ -289,6 +289,7 @@ class Lab(pn.viewable.Viewer):
         ]
         more = [
             pn.widgets.FloatSlider.from_param(state.param.beta, label="momentum β"),
+            pn.widgets.FloatInput.from_param(state.param.natural_lr, label="natural-gradient step η"),
             pn.widgets.FloatInput.from_param(state.param.radius, label="initial trust radius"),
             pn.widgets.IntSlider.from_param(state.param.memory, label="L-BFGS memory"),
             pn.widgets.IntSlider.from_param(state.param.cg_iters, label="CG iterations (Newton-CG)"),

@@ -33,6 +33,7 @@ class LabState(param.Parameterized):
 
     damping = param.Number(default=1.0, bounds=(0.0, 1e4), doc="λ of damped Newton: 0 is pure Newton")
     lr = param.Number(default=1e-3, bounds=(1e-6, 10.0), doc="learning rate of the first-order methods")
+    natural_lr = param.Number(default=1.0, bounds=(1e-6, 10.0), doc="learning rate of natural gradient")
     beta = param.Number(default=0.9, bounds=(0.0, 0.999), doc="momentum")
     radius = param.Number(default=1.0, bounds=(1e-3, 100.0), doc="initial trust radius")
     memory = param.Integer(default=10, bounds=(1, 50), doc="L-BFGS memory")
@@ -59,6 +60,8 @@ class LabState(param.Parameterized):
         declared = solvers.METHODS[method].options
         settings = {"damping": self.damping, "lr": self.lr, "beta": self.beta, "radius": self.radius,
                     "memory": self.memory, "cg_iters": self.cg_iters}
+        if method == "natural_gradient":  # its natural step is 1: F⁻¹∇f already carries the scale
+            settings["lr"] = self.natural_lr
         options = {name: value for name, value in settings.items() if name in declared}
         if method == "levenberg_marquardt" and options["damping"] == 0:
             options["damping"] = _option(method, "damping").default  # LM adapts λ; it must start above 0

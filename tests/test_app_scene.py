@@ -34,6 +34,7 @@ def test_each_method_gets_only_the_options_it_takes():
     assert state.method_options("lbfgs") == {"memory": 4}
     assert state.method_options("damped_newton") == {"damping": 0.0}
     assert state.method_options("levenberg_marquardt")["damping"] > 0  # LM needs a positive start
+    assert state.method_options("natural_gradient") == {"lr": 1.0}  # its own step, not gradient descent's
 
 
 def test_the_state_round_trips_through_a_url_query():
