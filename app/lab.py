@@ -215,11 +215,9 @@ class Lab(pn.viewable.Viewer):
 
     @param.depends("state.problem", "state.kappa", "state.angle", "state.a", "state.b", watch=True)
     def _show_problem(self) -> None:
-        problem = self.state.build_problem()
-        names = PROBLEM_PARAMETERS.get(problem.name, ())
-        grid = scene.contour_grid(problem.name, tuple((n, problem.params[n]) for n in names))
+        grid = scene.contour_grid(*self.state.problem_key())
         with pn.io.hold():
-            self.contour.show_problem(problem, grid)
+            self.contour.show_problem(self.state.build_problem(), grid)
 
     @param.depends("state.problem", "state.kappa", "state.angle", "state.a", "state.b", "state.methods",
                    "state.focus", "state.damping", "state.lr", "state.beta", "state.radius", "state.memory",
@@ -231,8 +229,7 @@ class Lab(pn.viewable.Viewer):
         shown, runs = self.runs, {}
         for method in state.methods:
             options = state.method_options(method)
-            key = (problem.name, tuple(problem.params.items()), tuple(state.x0), state.max_iter, state.tol,
-                   tuple(options.items()))
+            key = (state.problem_key(), tuple(state.x0), state.max_iter, state.tol, tuple(options.items()))
             previous = shown.get(method)
             runs[method] = (previous if previous is not None and previous.key == key else
                             scene.run_method(problem, method, state.x0, state.max_iter, state.tol, options, key))

@@ -33,9 +33,16 @@ class ContourGrid:
     levels: np.ndarray
 
 
+@pn.cache(max_items=64)
+def shared_problem(problem_name: str, params: tuple[tuple[str, float], ...]) -> solvers.Problem:
+    """One problem object per name and parameters for every session: its stationary points, which the
+    error plots need after every run, are then located once."""
+    return solvers.get_problem(problem_name, **dict(params))
+
+
 @pn.cache(max_items=64)  # read-only and shared by every session: keyed by the problem and its parameters
 def contour_grid(problem_name: str, params: tuple[tuple[str, float], ...], resolution: int = GRID_RESOLUTION) -> ContourGrid:
-    problem = solvers.get_problem(problem_name, **dict(params))
+    problem = shared_problem(problem_name, params)
     (x_low, x_high), (y_low, y_high) = problem.window
     xs, ys = np.linspace(x_low, x_high, resolution), np.linspace(y_low, y_high, resolution)
     with np.errstate(all="ignore"):
@@ -76,7 +83,7 @@ def iterate_columns(trace: solvers.Trace, problem: solvers.Problem) -> dict[str,
     xs, fs = trace.xs, trace.fs
     gradients, newton = trace.column("gradient"), trace.column("newton_direction")
     eigenvalues = trace.column("eigenvalues")
-    eigenvectors = np.array([np.full((2, 2), np.nan) if s.eigenvectors is None else s.eigenvectors for s in trace.steps])
+    eigenvectors = trace.column("eigenvectors")
     steps = trace.column("step")
     diagonal = float(np.hypot(*np.ptp(np.array(problem.window), axis=1)))
     with np.errstate(all="ignore"):

@@ -9,6 +9,8 @@ import param
 
 import solvers
 
+from . import scene
+
 TWO_D_PROBLEMS = [name for name in solvers.list_problems() if getattr(solvers.PROBLEMS[name], "dim", None) == 2]
 DEFAULT_METHODS = ["gd", "newton", "damped_newton"]
 # Problem parameters the lab exposes, by problem: (state parameter, problem parameter).
@@ -51,9 +53,13 @@ class LabState(param.Parameterized):
         """A new problem starts from its own default start, at iteration 0."""
         self.param.update(x0=tuple(float(v) for v in self.build_problem().x0), iteration=0)
 
+    def problem_key(self) -> tuple[str, tuple[tuple[str, float], ...]]:
+        """The chosen problem's name and the parameters the lab exposes for it."""
+        return self.problem, tuple((name, getattr(self, name)) for name in PROBLEM_PARAMETERS.get(self.problem, ()))
+
     def build_problem(self) -> solvers.Problem:
-        names = PROBLEM_PARAMETERS.get(self.problem, ())
-        return solvers.get_problem(self.problem, **{name: getattr(self, name) for name in names})
+        """The chosen problem, shared with every session that chose the same."""
+        return scene.shared_problem(*self.problem_key())
 
     def method_options(self, method: str) -> dict[str, Any]:
         """The lab's settings that `method` takes, by the engine's option names."""

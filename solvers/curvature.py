@@ -88,13 +88,13 @@ def newton_directions(hessians: np.ndarray, gradients: np.ndarray):
     return eigenvalues, eigenvectors, directions
 
 
+# The second-order test: what a stationary point is, by the verdict on its Hessian (absent: inconclusive).
+KIND_OF_VERDICT = {"positive definite": "minimum", "negative definite": "maximum", "indefinite": "saddle"}
+
+
 def stationary_kind(curvature: Curvature) -> str | None:
     """minimum / saddle / maximum by the second-order test, None when it is inconclusive."""
-    return {
-        "positive definite": "minimum",
-        "negative definite": "maximum",
-        "indefinite": "saddle",
-    }.get(curvature.verdict)
+    return KIND_OF_VERDICT.get(curvature.verdict)
 
 
 def quadratic_model(f: float, g: np.ndarray, H: np.ndarray, x: np.ndarray, X: np.ndarray, Y: np.ndarray) -> np.ndarray:

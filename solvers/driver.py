@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .curvature import eigen_analysis, newton_directions, stationary_kind
+from .curvature import KIND_OF_VERDICT, eigen_analysis, newton_directions, stationary_kind, verdicts
 from .linalg import NumericalFailure, norm
 from .methods import Method, get_method
 from .methods.base import join_events
@@ -55,7 +55,7 @@ def run(
     rule.start(x)
     with np.errstate(all="ignore"):
         steps, status, message = _iterate(rule, oracle, x, limits["max_iter"], limits["tol"], diagnostics)
-    kind = _stationary_kind(problem, steps[-1].x) if status == "converged" else None
+    kind = _stationary_kind(problem, steps[-1]) if status == "converged" else None
     if kind is not None:
         message += f", at a {kind}" + (" (the Hessian is indefinite there)" if kind == "saddle" else "")
     message += "."
@@ -151,12 +151,14 @@ def _record_curvature(problem: Problem, steps: list[Iterate]) -> None:
             step.newton_direction = direction if np.isfinite(direction[0]) else None
 
 
-def _stationary_kind(problem: Problem, x: np.ndarray) -> str | None:
-    """Which kind of stationary point x is, by the second-order test (None if unknown or inconclusive)."""
+def _stationary_kind(problem: Problem, last: Iterate) -> str | None:
+    """Which kind of stationary point the last iterate is, by the second-order test (None if inconclusive)."""
+    if last.eigenvalues is not None:  # recorded with the diagnostics: no second look at H
+        return KIND_OF_VERDICT.get(str(verdicts(last.eigenvalues[None])[0]))
     if problem.dim > CLASSIFY_MAX_DIM:
         return None
     with np.errstate(all="ignore"):
-        H = problem.hess(x)
+        H = problem.hess(last.x)
     if not np.all(np.isfinite(H)):
         return None
     return stationary_kind(eigen_analysis(H))

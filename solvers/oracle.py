@@ -21,8 +21,8 @@ class Evaluations(NamedTuple):
 class Oracle:
     """f, ∇f, ∇²f and Hv of a problem; each distinct request by the method is counted once.
 
-    The driver also reads f and the Hessian at every iterate to record and explain the run
-    (``count=False``); those reads are not charged to the method unless it asks for them too.
+    The driver also reads f at every iterate to record the run (``count=False``); that read is not
+    charged to the method unless it asks for f there too.
     """
 
     def __init__(self, problem: Problem) -> None:
@@ -50,8 +50,8 @@ class Oracle:
     def grad(self, x: np.ndarray, count: bool = True) -> np.ndarray:
         return self._evaluate("grad", self.problem.grad, x, count)
 
-    def hess(self, x: np.ndarray, count: bool = True) -> np.ndarray:
-        return self._evaluate("hess", self.problem.hess, x, count)
+    def hess(self, x: np.ndarray) -> np.ndarray:
+        return self._evaluate("hess", self.problem.hess, x, count=True)
 
     def hvp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
         self._counts["hvp"] += 1

@@ -11,6 +11,7 @@ import numpy as np
 from .oracle import Evaluations
 
 STATUSES = ("converged", "max_iter", "diverged", "failed")
+VECTOR_FIELDS = ("x", "gradient", "eigenvalues", "newton_direction", "direction", "step")
 
 
 @dataclass(slots=True)  # not frozen: frozen dataclasses are slow to build, and one is built per iterate
@@ -101,12 +102,14 @@ class Trace:
         return np.array([s.grad_norm for s in self.steps])
 
     def column(self, name: str) -> np.ndarray:
-        """One field of every iterate as an array (NaN where a record has None), e.g. 'alpha'."""
+        """One field of every iterate stacked into an array, NaN where a record has None: 'alpha' gives
+        (n+1,), 'step' (n+1, d), 'eigenvectors' (n+1, d, d)."""
         values = [getattr(s, name) for s in self.steps]
-        if name in ("direction", "step", "newton_direction", "eigenvalues", "gradient", "x"):
-            width = next((np.shape(v) for v in values if v is not None), np.shape(self.steps[0].x))
-            return np.array([np.full(width, np.nan) if v is None else v for v in values], dtype=float)
-        return np.array([np.nan if v is None else v for v in values], dtype=float)
+        shape = next((np.shape(v) for v in values if v is not None), None)
+        if shape is None:  # never recorded: vectors and matrices take the shape they would have had
+            d = len(self.steps[0].x)
+            shape = {"eigenvectors": (d, d)}.get(name, (d,) if name in VECTOR_FIELDS else ())
+        return np.array([np.full(shape, np.nan) if v is None else v for v in values], dtype=float)
 
     def to_dict(self) -> dict[str, Any]:
         return {
