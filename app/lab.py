@@ -19,6 +19,7 @@ from bokeh.models import (
     CustomJSTickFormatter,
     Div,
     InlineStyleSheet,
+    LinearColorMapper,
     NormalHead,
     Span,
     TeeHead,
@@ -41,6 +42,9 @@ METHOD_COLOURS = {
     "levenberg_marquardt": "#999933", "saddle_free_newton": "#000000", "bfgs": "#DDCC77", "lbfgs": "#88CCEE",
     "gauss_newton": "#661100", "natural_gradient": "#6699CC", "newton_cg": "#888888",
 }
+# Iterates are coloured through their method's index into the colours: numbers travel as one binary
+# buffer, where a column of colour strings is serialised element by element on every update.
+METHOD_INDEX = {method: index for index, method in enumerate(METHOD_COLOURS)}
 KIND_MARKERS = {"minimum": "circle", "saddle": "triangle", "maximum": "square"}
 PRESENTATION_SCALE = 1.6
 SCALED_PROPERTIES = ("line_width", "size", "axis_label_text_font_size", "major_label_text_font_size",
@@ -76,9 +80,12 @@ class ContourView(pn.viewable.Viewer):
         # Every method's path in one multi-line and its iterates in one scatter: a handful of models
         # instead of a renderer per method keeps a new session cheap and each update one message.
         self.paths = ColumnDataSource({"xs": [], "ys": [], "colour": [], "title": [], "method": []}, name="paths")
-        self.iterates = ColumnDataSource({"x": [], "y": [], "colour": []}, name="iterates")
+        self.iterates = ColumnDataSource({"x": [], "y": [], "method_index": []}, name="iterates")
         self.figure.multi_line("xs", "ys", line_color="colour", line_width=2.5, source=self.paths, legend_field="title")
-        self.figure.scatter("x", "y", color="colour", size=5, source=self.iterates)
+        method_colours = LinearColorMapper(palette=list(METHOD_COLOURS.values()), low=-0.5,
+                                           high=len(METHOD_COLOURS) - 0.5)  # a model per session, like every model
+        self.figure.scatter("x", "y", color={"field": "method_index", "transform": method_colours}, size=5,
+                            source=self.iterates)
         self.figure.legend.location = "bottom_right"
         self.figure.legend.background_fill_alpha = 0.8
         self.landmarks = ColumnDataSource({"x": [], "y": [], "marker": [], "kind": []})
@@ -140,7 +147,9 @@ class ContourView(pn.viewable.Viewer):
         }
 
     def show_runs(self, runs: dict[str, scene.MethodRun], x0) -> None:
-        self.start.data = {"x": [x0[0]], "y": [x0[1]]}
+        start = {"x": [x0[0]], "y": [x0[1]]}
+        if dict(self.start.data) != start:  # a new damping leaves the start where it was: nothing to send
+            self.start.data = start
         drawn = drawable(runs)
         self.paths.data = {
             "xs": [columns["x"] for _, columns in drawn], "ys": [columns["y"] for _, columns in drawn],
@@ -150,7 +159,8 @@ class ContourView(pn.viewable.Viewer):
         self.iterates.data = {
             "x": np.concatenate([columns["x"] for _, columns in drawn] or [[]]),
             "y": np.concatenate([columns["y"] for _, columns in drawn] or [[]]),
-            "colour": [METHOD_COLOURS[m] for m, columns in drawn for _ in columns["x"]],
+            "method_index": np.concatenate([np.full(len(columns["x"]), METHOD_INDEX[m]) for m, columns in drawn]
+                                           or [np.zeros(0, dtype=int)]),
         }
 
     def __panel__(self):

@@ -17,11 +17,20 @@ def create_lab() -> Lab:
     if pn.state.curdoc is not None:  # installs the keys and shows the first iterate once the page is up
         pn.state.curdoc.js_on_event("document_ready", lab.iterations.on_page_load)
     if pn.state.location is not None:  # the address bar always holds a link to this very scene
-        def write_url(*_) -> None:
+        url_due = []
+
+        def write_url() -> None:
+            url_due.clear()
             query = state.to_query()
             pn.state.location.search = f"?{query}" if query else ""
 
-        state.param.watch(write_url, [name for name in state.param if name != "name"])
+        def schedule_url(*_) -> None:
+            # On the next tick: the change's data leaves first, and a burst of changes writes one URL.
+            if not url_due:
+                url_due.append(True)
+                pn.state.execute(write_url, schedule=True)
+
+        state.param.watch(schedule_url, [name for name in state.param if name != "name"])
     return lab
 
 

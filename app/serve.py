@@ -14,6 +14,7 @@ import argparse
 import panel as pn
 from bokeh.server import urls
 from panel.io.server import WSHandler
+from tornado.websocket import WebSocketHandler
 
 from app.main import create_lab
 
@@ -24,6 +25,18 @@ class NoDelayWSHandler(WSHandler):
     def open(self, *args, **kwargs):
         self.set_nodelay(True)
         return super().open(*args, **kwargs)
+
+    async def write_message(self, message, binary=False, locked=True):
+        """Put the frame on the stream at once, without giving the event loop a turn.
+
+        Bokeh sends a message's frames one by one under the connection's write lock, awaiting each
+        frame's flush; every such await lets the event loop run something else first, so the reply
+        to a widget change is still half-sent, with the lock held, when the change starts computing,
+        and Panel then defers the resulting update by a fixed 10 ms. Tornado's writes need not be
+        awaited: the frame is in the stream's buffer when the call returns.
+        """
+        written = WebSocketHandler.write_message(self, message, binary)
+        written.add_done_callback(lambda future: future.cancelled() or future.exception())  # closed: on_close handles it
 
 
 def use_nodelay_websockets() -> None:
