@@ -1,4 +1,8 @@
-"""`python -m app.serve [--port 5006] [--address 127.0.0.1]`: the lab's server, tuned for interaction.
+"""`python -m app.serve [--port 5006] …`: the lab's server, tuned for interaction and safe to host.
+
+Every setting is a command-line flag whose default comes from an environment variable (the
+container sets them; see docs/deploy.md), and every default is safe: the server listens on this
+machine only and accepts websockets only from pages it served itself.
 
 A stock Panel server loses ~50 ms per interaction to two things that have nothing to do with the
 computation (see docs/benchmarks.md): Nagle's algorithm on the server's websocket, which holds back
@@ -10,6 +14,10 @@ coalesces a fast drag into one recomputation).
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import secrets
+import time
 
 import panel as pn
 from bokeh.server import urls
@@ -17,6 +25,9 @@ from panel.io.server import WSHandler
 from tornado.websocket import WebSocketHandler
 
 from app.main import create_lab
+
+log = logging.getLogger("newton_lab")
+ENVIRONMENT_PREFIX = "NEWTON_LAB_"
 
 
 class NoDelayWSHandler(WSHandler):
@@ -46,19 +57,82 @@ def use_nodelay_websockets() -> None:
     ]
 
 
+class SessionLog:
+    """One log line when a session starts and one when it ends, with its duration and how many are open."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, float] = {}
+
+    def created(self, context) -> None:
+        self.started[context.id] = time.monotonic()
+        log.info("session %s started (%d open)", context.id[:12], len(self.started))
+
+    def destroyed(self, context) -> None:
+        started = self.started.pop(context.id, None)
+        duration = "" if started is None else f" after {time.monotonic() - started:.1f} s"
+        log.info("session %s ended%s (%d open)", context.id[:12], duration, len(self.started))
+
+
+def setting(name: str, default):
+    """The environment's NEWTON_LAB_<NAME>, or `default`."""
+    return os.environ.get(ENVIRONMENT_PREFIX + name, default)
+
+
+def parser() -> argparse.ArgumentParser:
+    arguments = argparse.ArgumentParser(
+        prog="python -m app.serve", description="Serve Newton Lab. Each flag's default comes from the "
+        f"environment variable named after it ({ENVIRONMENT_PREFIX}PORT, {ENVIRONMENT_PREFIX}ADDRESS, …).")
+    arguments.add_argument("--port", type=int, default=int(setting("PORT", 5006)))
+    arguments.add_argument("--address", default=setting("ADDRESS", "127.0.0.1"),
+                           help="interface to listen on (0.0.0.0 in a container)")
+    arguments.add_argument("--allowed-origins", default=setting("ALLOWED_ORIGINS", ""),
+                           help="comma-separated host[:port] allowed to open the websocket, as students' browsers "
+                           "see the server (default: this server's own localhost address only)")
+    arguments.add_argument("--prefix", default=setting("PREFIX", ""),
+                           help="URL prefix when served behind a reverse proxy, e.g. /newton-lab")
+    arguments.add_argument("--num-procs", type=int, default=int(setting("PROCESSES", 1)),
+                           help="worker processes on this port (0: one per CPU); see docs/deploy.md")
+    arguments.add_argument("--unused-session-lifetime", type=float, default=float(setting("UNUSED_SESSION_LIFETIME", 15)),
+                           help="seconds a session is kept after its page closed or never connected")
+    arguments.add_argument("--keep-alive", type=float, default=float(setting("KEEP_ALIVE", 30)),
+                           help="seconds between pings that keep idle websockets open through proxies")
+    arguments.add_argument("--max-message-size", type=int, default=int(setting("MAX_MESSAGE_SIZE", 1 << 20)),
+                           help="largest websocket message accepted from a browser, in bytes")
+    arguments.add_argument("--basic-auth", default=setting("BASIC_AUTH", ""),
+                           help="a password for the whole class, or a JSON file of {user: password}; "
+                           "empty: no login")
+    arguments.add_argument("--cookie-secret", default=setting("COOKIE_SECRET", ""),
+                           help="secret that signs login cookies; give the same one to every process and replica")
+    return arguments
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m app.serve", description="Serve Newton Lab.")
-    parser.add_argument("--port", type=int, default=5006)
-    parser.add_argument("--address", default="127.0.0.1")
-    parser.add_argument("--allow-websocket-origin", action="append", default=None,
-                        help="host[:port] allowed to open the websocket (default: this server only)")
-    options = parser.parse_args(argv)
+    options = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    log.setLevel(logging.INFO)
+    logging.getLogger("tornado.access").setLevel(logging.WARNING)  # the session lines say who came and went
+    origins = [origin.strip() for origin in options.allowed_origins.split(",") if origin.strip()]
+    sessions = SessionLog()
+    pn.state.on_session_created(sessions.created)
+    pn.state.on_session_destroyed(sessions.destroyed)
     use_nodelay_websockets()
-    print(f"Newton Lab: http://localhost:{options.port}/", flush=True)
-    pn.serve(create_lab, port=options.port, address=options.address, show=False, title="Newton Lab",
-             websocket_origin=options.allow_websocket_origin or [f"localhost:{options.port}",
-                                                                  f"127.0.0.1:{options.port}"],
-             compress_response=True)
+    authentication = {}
+    if options.basic_auth:
+        authentication = {"basic_auth": options.basic_auth, "cookie_secret": options.cookie_secret or secrets.token_hex(32)}
+    prefix = "/" + options.prefix.strip("/") if options.prefix.strip("/") else ""
+    print(f"Newton Lab: http://localhost:{options.port}{prefix}/", flush=True)
+    server = pn.serve(
+        create_lab, port=options.port, address=options.address, show=False, start=False, title="Newton Lab",
+        websocket_origin=origins or [f"localhost:{options.port}", f"127.0.0.1:{options.port}"],
+        prefix=prefix, num_procs=options.num_procs, liveness=True, compress_response=True,
+        unused_session_lifetime_milliseconds=int(options.unused_session_lifetime * 1000),
+        check_unused_sessions_milliseconds=int(max(1.0, options.unused_session_lifetime / 2) * 1000),
+        keep_alive_milliseconds=int(options.keep_alive * 1000),
+        websocket_max_message_size=options.max_message_size,
+        **authentication,
+    )
+    server.start()
+    server.io_loop.start()
 
 
 if __name__ == "__main__":
