@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from bokeh.protocol import Protocol
 from bokeh.protocol.receiver import Receiver
-from tornado.httpclient import AsyncHTTPClient
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.websocket import websocket_connect
 
 TOKEN = re.compile(r'"token"\s*:\s*"([^"]+)"')
@@ -77,9 +77,14 @@ class Student:
             raise SessionError(f"GET {url}: no session token in the page")
         parts = urlsplit(url)
         scheme = "wss" if parts.scheme == "https" else "ws"
-        websocket_url = f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}/ws"
-        socket = await websocket_connect(websocket_url, subprotocols=["bokeh", token.group(1)],
-                                         connect_timeout=timeout)
+        # As a browser: the page's origin, and its cookies back (a proxy's session affinity lives in one).
+        headers = {"Origin": f"{parts.scheme}://{parts.netloc}"}
+        cookies = [cookie.split(";", 1)[0] for cookie in page.headers.get_list("Set-Cookie")]
+        if cookies:
+            headers["Cookie"] = "; ".join(cookies)
+        request = HTTPRequest(f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}/ws", headers=headers,
+                              connect_timeout=timeout, request_timeout=timeout)
+        socket = await websocket_connect(request, subprotocols=["bokeh", token.group(1)])
         socket.protocol.set_nodelay(True)  # as browsers do
         student = cls(url, socket, [])
         await student.expect("ACK", timeout)

@@ -1,0 +1,224 @@
+"""Benchmark 5: a whole class at once — latency under load, throughput, memory, arrival.
+
+Students are real Bokeh client sessions over the websocket (`benchmarks/student.py`), all played
+by this one process. Each opens the page, then changes what a student changes — the damping
+slider, the start point (a tap on the plot), the problem — one change at a time, waiting for the
+answer and then for a think time, until the wave ends. The lab runs as one process, or as two
+behind Debian's nginx with `deploy/nginx.conf` (`benchmarks/cluster.py`). CPU and memory are the
+lab processes' own, read from /proc. `python -m benchmarks.load [--quick]` runs this alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .cluster import Cluster, cluster
+from .report import Section, table
+from .student import SessionError, Student
+from .timing import seconds
+
+THINK = (0.2, 1.0)  # seconds a student waits between one answer and the next change, uniformly
+WAVE_SECONDS, QUICK_WAVE_SECONDS = 20.0, 6.0
+# Seconds: closed sessions are reclaimed soon, to measure what is released. Not shorter: a page's session
+# waits unused until its websocket connects, which can take seconds while a whole class arrives.
+UNUSED_SESSION_LIFETIME = 5.0
+RECLAIM_WAIT = 2 * UNUSED_SESSION_LIFETIME + 2.0
+PROBLEMS = ("rosenbrock", "himmelblau", "quadratic")  # the page opens on the first
+P95_AT_30, THROUGHPUT_RATIO, MEMORY_PER_SESSION, ARRIVAL_SECONDS = 0.150, 1.6, 10e6, 10.0
+
+
+@dataclass
+class Wave:
+    """What a wave of students saw, and what it cost the lab."""
+
+    students: int
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    arrival: float = float("nan")  # seconds until every student's first change was answered
+    seconds: float = 0.0  # wall time of the acting part
+    cpu: float = 0.0  # lab CPU seconds over the wave
+    memory_before: int = 0
+    memory_open: int = 0  # with every session open
+    memory_after: int = 0  # once every session was closed and reclaimed
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+
+async def play(url: str, index: int, started: float, acting_until, think: tuple[float, float], wave: Wave,
+               ready: list[float]) -> Student | None:
+    """One student: open the page, then change things until the wave ends. Returns the open session."""
+    rng = random.Random(index)
+    try:
+        student = await Student.join(url)
+    except (SessionError, OSError) as error:
+        wave.errors.append(f"student {index} could not join: {error}")
+        return None
+    try:
+        slider = student.model("Slider", title="damping λ")
+        plot = student.model("Figure", name="contour-plot")
+        problem = student.model("panel.models.widgets.CustomSelect", title="problem")
+        positions = [p for p in (-2.0, -1.0, 0.0, 0.25, 0.5, 1.0, 1.5, 2.0) if p != slider["attributes"]["value"]]
+        dampings = iter(rng.sample(positions, len(positions)) * 1000)
+        problems = iter(PROBLEMS[1:] + PROBLEMS * 1000)  # every change a new value: it has an answer
+        changes = [
+            ("damping", lambda: student.set_value(slider, next(dampings))),
+            ("start point", lambda: student.tap(plot, rng.uniform(-1.5, 1.5), rng.uniform(-0.5, 2.5))),
+            ("damping", lambda: student.set_value(slider, next(dampings))),
+            ("problem", lambda: student.set_value(problem, next(problems))),
+        ]
+        count = rng.randrange(len(changes))
+        first = True
+        while first or time.perf_counter() < acting_until():
+            what, change = changes[count % len(changes)]
+            try:
+                wave.latencies.append(await change())
+            except SessionError as error:
+                raise SessionError(f"{what} change: {error}") from None
+            count += 1
+            if first:
+                ready.append(time.perf_counter() - started)
+                first = False
+            await asyncio.sleep(rng.uniform(*think))
+        wave.errors += student.errors
+    except SessionError as error:
+        wave.errors.append(f"student {index}: {error}")
+    return student
+
+
+async def run_wave(url: str, students: int, duration: float, think: tuple[float, float], wave: Wave) -> list:
+    """Every student arrives at once; they act for `duration` seconds after the last one is ready."""
+    ready: list[float] = []
+    started = time.perf_counter()
+    end = [float("inf")]
+
+    async def all_ready():
+        while len(ready) + len(wave.errors) < students:
+            await asyncio.sleep(0.01)
+        wave.arrival = time.perf_counter() - started
+        end[0] = time.perf_counter() + duration
+
+    watcher = asyncio.ensure_future(all_ready())
+    sessions = await asyncio.gather(*(play(url, i, started, lambda: end[0], think, wave, ready)
+                                      for i in range(students)))
+    await watcher
+    wave.seconds = time.perf_counter() - started - wave.arrival
+    return [session for session in sessions if session is not None]
+
+
+def measure(lab: Cluster, students: int, duration: float, think: tuple[float, float] = THINK) -> Wave:
+    """One wave on a running lab: latencies, errors, CPU, memory before, open, and after reclaiming."""
+    wave = Wave(students)
+    wave.memory_before = lab.memory()
+
+    async def scenario():
+        sessions = await run_wave(lab.url, students, duration, think, wave)
+        wave.memory_open = lab.memory()
+        for session in sessions:
+            await session.close()
+
+    cpu = lab.cpu_seconds()
+    started = time.perf_counter()
+    asyncio.run(scenario())
+    wave.cpu = (lab.cpu_seconds() - cpu) * (wave.seconds / (time.perf_counter() - started))
+    time.sleep(RECLAIM_WAIT)  # the lab reclaims the closed sessions
+    wave.memory_after = lab.memory()
+    for process in lab.labs:
+        if "Traceback" in process.read_log():
+            wave.errors.append(f"a traceback in the log of {process.url}")
+    return wave
+
+
+def warm_up(lab: Cluster) -> None:
+    """A few sessions opened and closed first: imports, caches and allocator pools reach their steady size."""
+    measure(lab, 4, 1.0)
+
+
+def run(quick: bool) -> Section:
+    section = Section("5. A class at once")
+    duration = QUICK_WAVE_SECONDS if quick else WAVE_SECONDS
+    sizes = (1, 10) if quick else (1, 10, 30, 50, 200)
+    rows, waves, repeats = [], {}, {}
+    for label, processes, proxy in (("one process", 1, False), ("nginx + 2 processes", 2, True)):
+        with cluster(processes, proxy, UNUSED_SESSION_LIFETIME) as lab:
+            warm_up(lab)
+            for students in sizes:
+                wave = waves[label, students] = measure(lab, students, duration)
+                rows.append(wave_row(label, wave))
+                print(f"  {label}, {students} students: {rows[-1]}", flush=True)
+            # The largest wave once more: a per-session leak would raise the memory left after it.
+            repeats[label] = measure(lab, max(sizes), duration)
+            rows.append(wave_row(f"{label}, again", repeats[label]))
+    saturated = {}
+    for label, processes, proxy in (("one process", 1, False), ("nginx + 2 processes", 2, True)):
+        with cluster(processes, proxy, UNUSED_SESSION_LIFETIME) as lab:
+            warm_up(lab)
+            saturated[label] = measure(lab, 10 if quick else 60, duration, think=(0.0, 0.0))
+    add_targets(section, waves, repeats, saturated, quick, sizes)
+    section.body += [
+        __doc__.split("\n\n", 1)[1].strip(),
+        f"Each wave: every student arrives at once; once all have had a first answer they act for {duration:.0f} s, "
+        f"thinking {THINK[0]:g}–{THINK[1]:g} s between changes. Latency is from sending a change to the last "
+        "message of column data it caused. Memory after: once the sessions were closed and the lab reclaimed them "
+        f"({UNUSED_SESSION_LIFETIME:g} s unused-session lifetime). Python keeps freed memory for reuse rather than "
+        "giving it back to the system, so the lab's resident memory stays at the high-water mark of the largest "
+        "wave; the leak test is therefore the largest wave run again: what it leaves behind must be within 10 % of "
+        "what the first run left (\"after / before\" is against the memory before each wave).",
+        table(["lab", "students", "arrival", "changes", "p50", "p95", "max", "errors", "changes/s", "lab CPU",
+               "memory open", "per session", "after / before"], rows),
+        "Throughput at saturation (students change again as soon as they are answered, no think time): "
+        + "; ".join(f"{label}: {wave.throughput:.0f} changes/s, p50 {seconds(np.median(wave.latencies))}"
+                    for label, wave in saturated.items()) + ".",
+    ]
+    return section
+
+
+def wave_row(label: str, wave: Wave) -> list:
+    latencies = np.array(wave.latencies or [np.nan])
+    per_session = (wave.memory_open - wave.memory_before) / wave.students
+    return [label, wave.students, seconds(wave.arrival), len(wave.latencies), seconds(np.median(latencies)),
+            seconds(np.percentile(latencies, 95)), seconds(latencies.max()), len(wave.errors),
+            f"{wave.throughput:.0f}", f"{wave.cpu / wave.seconds:.2f} CPUs" if wave.seconds else "–",
+            f"{wave.memory_open / 1e6:.0f} MB", f"{per_session / 1e6:.1f} MB",
+            f"{wave.memory_after / wave.memory_before:.2f}"]
+
+
+def add_targets(section: Section, waves: dict, repeats: dict, saturated: dict, quick: bool, sizes) -> None:
+    largest = max(sizes)
+    for label in ("one process", "nginx + 2 processes"):
+        wave = waves[label, largest]
+        section.target(f"Errors at {largest} students, {label}", str(len(wave.errors)), "0", not wave.errors, quick)
+        section.target(f"Arrival of {largest} students, {label}", seconds(wave.arrival),
+                       f"≤ {ARRIVAL_SECONDS:.0f} s", wave.arrival <= ARRIVAL_SECONDS, quick)
+        per_session = (wave.memory_open - wave.memory_before) / wave.students
+        section.target(f"Memory per session at {largest} students, {label}", f"{per_session / 1e6:.1f} MB",
+                       f"≤ {MEMORY_PER_SESSION / 1e6:.0f} MB", per_session <= MEMORY_PER_SESSION, quick)
+        growth = repeats[label].memory_after / wave.memory_after
+        section.target(f"Memory left by a second wave of {largest} / by the first, {label}", f"{growth:.2f}×",
+                       "≤ 1.10×", growth <= 1.10, quick)
+    if ("one process", 30) in waves:
+        p95 = np.percentile(waves["one process", 30].latencies, 95)
+        section.target("p95 latency at 30 students, one process", seconds(p95), f"≤ {seconds(P95_AT_30)}",
+                       p95 <= P95_AT_30, quick)
+    ratio = saturated["nginx + 2 processes"].throughput / saturated["one process"].throughput
+    section.target("Throughput, nginx + 2 processes / one process", f"{ratio:.2f}×", f"≥ {THROUGHPUT_RATIO}×",
+                   ratio >= THROUGHPUT_RATIO, quick)
+
+
+def main() -> None:
+    arguments = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__)
+    arguments.add_argument("--quick", action="store_true")
+    section = run(arguments.parse_args().quick)
+    for target in section.targets:
+        print(f"{target.verdict:<4}  {target.benchmark}: {target.measured} (target {target.target})")
+
+
+if __name__ == "__main__":
+    main()
