@@ -32,7 +32,7 @@ import solvers
 
 from . import scene
 from .iterations import IterationControls
-from .state import PROBLEM_PARAMETERS, LabState
+from .state import MAX_METHODS, PROBLEM_PARAMETERS, LabState
 
 # Okabe–Ito and Tol's colours, safe for colour-blind viewers; blue and gold are kept for the arrows.
 GRADIENT_BLUE, NEWTON_GOLD = "#0072B2", "#E69F00"
@@ -289,7 +289,7 @@ class Lab(pn.viewable.Viewer):
         widgets = [
             pn.widgets.Select.from_param(state.param.problem, label="problem"),
             *problem_parameters.values(),
-            pn.widgets.MultiChoice.from_param(state.param.methods, label="methods"),
+            pn.widgets.MultiChoice.from_param(state.param.methods, label="methods", max_items=MAX_METHODS),
             pn.widgets.Select.from_param(state.param.focus, label="arrows for"),
             damping_slider(state),
             pn.widgets.FloatInput.from_param(state.param.lr, label="learning rate η"),

@@ -13,12 +13,24 @@ from . import scene
 
 TWO_D_PROBLEMS = [name for name in solvers.list_problems() if getattr(solvers.PROBLEMS[name], "dim", None) == 2]
 DEFAULT_METHODS = ["gd", "newton", "damped_newton"]
+# A change reruns every chosen method, on the server's one event loop shared by a whole class: these
+# caps bound the work any one session can ask for (at worst 0.13–0.2 s of CPU on these machines).
+MAX_METHODS, MAX_ITERATIONS = 6, 1000
 # Problem parameters the lab exposes, by problem: (state parameter, problem parameter).
 PROBLEM_PARAMETERS = {"quadratic": ("kappa", "angle"), "rosenbrock": ("a", "b")}
 
 
 def _option(method: str, name: str) -> solvers.options.Option:
     return solvers.METHODS[method].options[name]
+
+
+class MethodSelection(param.ListSelector):
+    """Methods shown side by side: at most MAX_METHODS (more would be unreadable, too)."""
+
+    def _validate(self, val):
+        super()._validate(val)
+        if val is not None and len(val) > MAX_METHODS:
+            raise ValueError(f"at most {MAX_METHODS} methods at once, got {len(val)}")
 
 
 class LabState(param.Parameterized):
@@ -30,7 +42,7 @@ class LabState(param.Parameterized):
     a = param.Number(default=1.0, bounds=(-3.0, 3.0), doc="Rosenbrock's minimum is at (a, a²)")
     b = param.Number(default=100.0, bounds=(1e-3, 1e4), doc="steepness of Rosenbrock's valley")
 
-    methods = param.ListSelector(default=DEFAULT_METHODS, objects=solvers.list_methods())
+    methods = MethodSelection(default=DEFAULT_METHODS, objects=solvers.list_methods())
     focus = param.Selector(default="newton", objects=solvers.list_methods(), doc="method whose arrows are drawn")
 
     damping = param.Number(default=1.0, bounds=(0.0, 1e4), doc="λ of damped Newton: 0 is pure Newton")
@@ -40,7 +52,7 @@ class LabState(param.Parameterized):
     radius = param.Number(default=1.0, bounds=(1e-3, 100.0), doc="initial trust radius")
     memory = param.Integer(default=10, bounds=(1, 50), doc="L-BFGS memory")
     cg_iters = param.Integer(default=2, bounds=(1, 50), doc="CG iterations of Newton-CG")
-    max_iter = param.Integer(default=200, bounds=(1, 2000))
+    max_iter = param.Integer(default=200, bounds=(1, MAX_ITERATIONS))
     tol = param.Number(default=1e-8, bounds=(1e-14, 1.0))
 
     x0 = param.NumericTuple(default=(-1.2, 1.0), length=2, doc="start point")

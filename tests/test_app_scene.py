@@ -7,7 +7,7 @@ import pytest
 
 import solvers
 from app import scene
-from app.state import LabState
+from app.state import MAX_ITERATIONS, MAX_METHODS, LabState
 
 
 def test_default_scene_is_the_classic_lab():
@@ -49,12 +49,23 @@ def test_a_default_state_has_an_empty_query():
     assert LabState().to_query() == ""
 
 
-@pytest.mark.parametrize("query", ["damping=-1", "problem=nope", "methods=gd,evil", "x0=1", "foo=bar", "lr=abc"])
+@pytest.mark.parametrize("query", ["damping=-1", "problem=nope", "methods=gd,evil", "x0=1", "foo=bar", "lr=abc",
+                                   "max_iter=1000000", "methods=" + ",".join(solvers.list_methods())])
 def test_bad_url_values_are_reported_and_ignored(query):
     state = LabState()
     ignored = state.update_from_query(query)
     assert len(ignored) == 1
     assert state.to_query() == ""  # nothing else changed
+
+
+def test_a_change_can_ask_for_at_most_the_capped_work():
+    state = LabState()
+    state.methods = solvers.list_methods()[:MAX_METHODS]
+    state.max_iter = MAX_ITERATIONS
+    with pytest.raises(ValueError, match=f"at most {MAX_METHODS} methods"):
+        state.methods = solvers.list_methods()[:MAX_METHODS + 1]
+    with pytest.raises(ValueError):
+        state.max_iter = MAX_ITERATIONS + 1
 
 
 def test_columns_are_the_engines_numbers():

@@ -36,3 +36,28 @@ def test_sessions_answer_each_change_with_column_data(lab_url):
 
     asyncio.run(scenario())
 
+
+
+def test_a_session_sending_garbage_harms_no_other():
+    """Bokeh answers malformed messages with an ERROR (and logs them, traceback included); nobody else notices."""
+
+    async def scenario(lab_url):
+        rogue, student = await Student.join(lab_url), await Student.join(lab_url)
+        try:
+            slider = rogue.model("Slider", title="damping λ")
+            await rogue.send_events([{"kind": "ModelChanged", "model": {"id": slider["id"]}, "attr": "value",
+                                      "new": "not a number"}])
+            await rogue.send_events([{"kind": "ModelChanged", "model": {"id": "no-such-model"}, "attr": "value",
+                                      "new": 1.0}])
+            await rogue.send("NO-SUCH-MESSAGE", {})
+            plot = student.model("Figure", name="contour-plot")
+            for x in (0.1, 0.2, 0.3):
+                assert await student.tap(plot, x, 1.0) > 0
+            assert student.errors == []
+        finally:
+            await rogue.close()
+            await student.close()
+
+    with serve([sys.executable, "-m", "app.serve"]) as (url, read_log):
+        asyncio.run(scenario(url))
+        assert "error handling message" in read_log()
