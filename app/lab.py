@@ -309,7 +309,15 @@ class Lab(pn.viewable.Viewer):
             # pending are merged into it by Panel's queue of pending events.
             widget._debounce = 0
         # The settings a lecture seldom touches stay folded, so that the plot fits a 1280×720 projector.
-        settings = pn.Card(*more, title="more settings", collapsed=True, sizing_mode="stretch_width")
+        # They join the page when first unfolded: most sessions never do, and every widget costs a new
+        # session a few milliseconds of the server's time while a whole class is arriving.
+        settings = pn.Card(title="more settings", collapsed=True, sizing_mode="stretch_width")
+
+        def unfold(event) -> None:
+            if not event.new and not settings.objects:
+                settings.objects = more
+
+        settings.param.watch(unfold, "collapsed")
         toggles = pn.Row(
             pn.widgets.Toggle.from_param(state.param.show_model, label="quadratic model"),
             pn.widgets.Toggle.from_param(state.param.presentation, label="projector mode"),

@@ -8,9 +8,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from . import basins, latency, report, scaling, traces
+from . import basins, latency, load, report, scaling, traces
 
-FAMILIES = (traces, basins, scaling, latency)
+FAMILIES = (traces, basins, scaling, latency, load)
 DEFAULT_OUTPUT = report.REPO / "docs" / "benchmarks.md"
 
 

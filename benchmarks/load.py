@@ -24,11 +24,15 @@ from .student import SessionError, Student
 from .timing import seconds
 
 THINK = (0.2, 1.0)  # seconds a student waits between one answer and the next change, uniformly
-WAVE_SECONDS, QUICK_WAVE_SECONDS = 20.0, 6.0
+WAVE_SECONDS, QUICK_WAVE_SECONDS = 20.0, 2.0
 # Seconds: closed sessions are reclaimed soon, to measure what is released. Not shorter: a page's session
 # waits unused until its websocket connects, which can take seconds while a whole class arrives.
-UNUSED_SESSION_LIFETIME = 5.0
-RECLAIM_WAIT = 2 * UNUSED_SESSION_LIFETIME + 2.0
+UNUSED_SESSION_LIFETIME, QUICK_UNUSED_SESSION_LIFETIME = 5.0, 2.0
+
+
+def reclaim_wait(lifetime: float) -> float:
+    """Seconds after which the lab has reclaimed closed sessions: their lifetime, then the next check."""
+    return 2 * lifetime + 2.0
 PROBLEMS = ("rosenbrock", "himmelblau", "quadratic")  # the page opens on the first
 P95_AT_30, THROUGHPUT_RATIO, MEMORY_PER_SESSION, ARRIVAL_SECONDS = 0.150, 1.6, 10e6, 10.0
 
@@ -113,8 +117,10 @@ async def run_wave(url: str, students: int, duration: float, think: tuple[float,
     return [session for session in sessions if session is not None]
 
 
-def measure(lab: Cluster, students: int, duration: float, think: tuple[float, float] = THINK) -> Wave:
-    """One wave on a running lab: latencies, errors, CPU, memory before, open, and after reclaiming."""
+def measure(lab: Cluster, students: int, duration: float, think: tuple[float, float] = THINK,
+            lifetime: float = UNUSED_SESSION_LIFETIME) -> Wave:
+    """One wave on a running lab: latencies, errors, CPU, memory before, open, and after reclaiming
+    (`lifetime`: the lab's unused-session lifetime)."""
     wave = Wave(students)
     wave.memory_before = lab.memory()
 
@@ -128,7 +134,7 @@ def measure(lab: Cluster, students: int, duration: float, think: tuple[float, fl
     started = time.perf_counter()
     asyncio.run(scenario())
     wave.cpu = (lab.cpu_seconds() - cpu) * (wave.seconds / (time.perf_counter() - started))
-    time.sleep(RECLAIM_WAIT)  # the lab reclaims the closed sessions
+    time.sleep(reclaim_wait(lifetime))  # the lab reclaims the closed sessions
     wave.memory_after = lab.memory()
     for process in lab.labs:
         if "Traceback" in process.read_log():
@@ -136,38 +142,36 @@ def measure(lab: Cluster, students: int, duration: float, think: tuple[float, fl
     return wave
 
 
-def warm_up(lab: Cluster) -> None:
+def warm_up(lab: Cluster, lifetime: float) -> None:
     """A few sessions opened and closed first: imports, caches and allocator pools reach their steady size."""
-    measure(lab, 4, 1.0)
+    measure(lab, 4, 1.0, lifetime=lifetime)
 
 
 def run(quick: bool) -> Section:
     section = Section("5. A class at once")
     duration = QUICK_WAVE_SECONDS if quick else WAVE_SECONDS
-    sizes = (1, 10) if quick else (1, 10, 30, 50, 200)
-    rows, waves, repeats = [], {}, {}
+    lifetime = QUICK_UNUSED_SESSION_LIFETIME if quick else UNUSED_SESSION_LIFETIME
+    sizes = (5,) if quick else (1, 10, 30, 50, 200)
+    rows, waves, repeats, saturated = [], {}, {}, {}
     for label, processes, proxy in (("one process", 1, False), ("nginx + 2 processes", 2, True)):
-        with cluster(processes, proxy, UNUSED_SESSION_LIFETIME) as lab:
-            warm_up(lab)
+        with cluster(processes, proxy, lifetime) as lab:
+            warm_up(lab, lifetime)
             for students in sizes:
-                wave = waves[label, students] = measure(lab, students, duration)
+                wave = waves[label, students] = measure(lab, students, duration, lifetime=lifetime)
                 rows.append(wave_row(label, wave))
                 print(f"  {label}, {students} students: {rows[-1]}", flush=True)
             # The largest wave once more: a per-session leak would raise the memory left after it.
-            repeats[label] = measure(lab, max(sizes), duration)
+            repeats[label] = measure(lab, max(sizes), duration, lifetime=lifetime)
             rows.append(wave_row(f"{label}, again", repeats[label]))
-    saturated = {}
-    for label, processes, proxy in (("one process", 1, False), ("nginx + 2 processes", 2, True)):
-        with cluster(processes, proxy, UNUSED_SESSION_LIFETIME) as lab:
-            warm_up(lab)
-            saturated[label] = measure(lab, 10 if quick else 60, duration, think=(0.0, 0.0))
+            # Throughput at saturation: students change again as soon as they are answered.
+            saturated[label] = measure(lab, 10 if quick else 60, duration, think=(0.0, 0.0), lifetime=lifetime)
     add_targets(section, waves, repeats, saturated, quick, sizes)
     section.body += [
         __doc__.split("\n\n", 1)[1].strip(),
         f"Each wave: every student arrives at once; once all have had a first answer they act for {duration:.0f} s, "
         f"thinking {THINK[0]:g}–{THINK[1]:g} s between changes. Latency is from sending a change to the last "
         "message of column data it caused. Memory after: once the sessions were closed and the lab reclaimed them "
-        f"({UNUSED_SESSION_LIFETIME:g} s unused-session lifetime). Python keeps freed memory for reuse rather than "
+        f"({lifetime:g} s unused-session lifetime). Python keeps freed memory for reuse rather than "
         "giving it back to the system, so the lab's resident memory stays at the high-water mark of the largest "
         "wave; the leak test is therefore the largest wave run again: what it leaves behind must be within 10 % of "
         "what the first run left (\"after / before\" is against the memory before each wave).",

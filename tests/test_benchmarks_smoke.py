@@ -10,7 +10,7 @@ import solvers
 
 REPO = Path(__file__).resolve().parent.parent
 SECTIONS = ("## Machine", "## Targets", "## 1. Traces", "## 2. Basin maps", "## 3. Scaling with dimension",
-            "## 4. The lab in a browser")
+            "## 4. The lab in a browser", "## 5. A class at once")
 
 
 def test_quick_benchmarks_write_a_report_with_every_section(tmp_path):

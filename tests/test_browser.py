@@ -146,6 +146,19 @@ def test_damping_slider_changes_the_damped_trajectory(page):
     assert page.errors == []
 
 
+def test_folded_settings_appear_when_unfolded_and_work(page):
+    assert page.page.locator(".bk-input-group", has_text="max iterations").count() == 0  # built on demand
+    page.page.get_by_text("more settings").click()
+    before = page.results()
+    handle = slider_handle(page.page, "max iterations")
+    handle.focus()
+    for _ in range(3):
+        handle.press("PageDown")  # gradient descent now stops early, after fewer iterations
+    page.page.wait_for_function("() => window.location.search.includes('max_iter=')", timeout=10_000)
+    assert page.wait_for_change(page.results, before) != before
+    assert page.errors == []
+
+
 def test_phone_width_still_shows_the_plot(browser, lab_url):
     phone = Page(browser, lab_url, width=390, height=844)
     boxes = [c.bounding_box() for c in phone.page.locator(".bk-Canvas").all()]

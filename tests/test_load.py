@@ -26,8 +26,8 @@ if not Path(NGINX).exists():
 @pytest.fixture(scope="module")
 def waves():
     with cluster(processes=2, proxy=True, unused_session_lifetime=UNUSED_SESSION_LIFETIME) as lab:
-        first = measure(lab, STUDENTS, duration=3.0)
-        second = measure(lab, STUDENTS, duration=3.0)
+        first = measure(lab, STUDENTS, duration=3.0, lifetime=UNUSED_SESSION_LIFETIME)
+        second = measure(lab, STUDENTS, duration=3.0, lifetime=UNUSED_SESSION_LIFETIME)
         logs = [process.read_log() for process in lab.labs]
     return first, second, logs
 
