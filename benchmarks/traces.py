@@ -18,6 +18,26 @@ MAX_ITER = 200
 TRACE_TARGET = 5e-3  # seconds per 200-iteration trace
 SCIPY_TARGET = 2.0  # our time per iteration / scipy's
 GTOL = 1e-8  # both sides stop at ‖∇f‖ ≤ GTOL
+VALLEY = ("rosenbrock", {"b": 1e4}, (-100.0, 100.0), {}, "walks down a steep valley (b = 10⁴) from far away")
+SADDLE = "the monkey saddle's Hessian vanishes at its saddle"
+LONG_RUNS = {  # method: (problem, its parameters, start (None: its default), the method's options, why 200 iterations)
+    "gd": ("rosenbrock", {}, None, {}, "the default trace: it crawls along the valley"),
+    "momentum": ("rosenbrock", {}, None, {}, "the default trace: it crawls along the valley"),
+    "nesterov": ("rosenbrock", {}, None, {}, "the default trace: it crawls along the valley"),
+    "adam": ("rosenbrock", {}, None, {}, "the default trace: it crawls along the valley"),
+    "newton": ("monkey_saddle", {}, None, {}, f"{SADDLE}: each step only halves the distance to it"),
+    "damped_newton": ("monkey_saddle", {}, None, {"damping": 1.0}, f"{SADDLE}: with λ = 1 it creeps towards it"),
+    "newton_ls": VALLEY,
+    "trust_region": VALLEY,
+    "levenberg_marquardt": ("monkey_saddle", {}, None, {}, f"{SADDLE}: each step only halves the distance to it"),
+    "saddle_free_newton": ("monkey_saddle", {}, (1.5, 0.0), {},
+                           f"{SADDLE}: on its axis each step flips the negative curvature and halves the distance"),
+    "bfgs": VALLEY,
+    "lbfgs": VALLEY,
+    "gauss_newton": ("beale", {}, (-8.0, -6.0), {}, "without a safeguard its steps bounce about Beale's plateaus"),
+    "natural_gradient": ("gaussian_mle", {}, None, {"lr": 0.1}, "with η = 0.1 it converges linearly, by 0.9 a step"),
+    "newton_cg": VALLEY,
+}
 SCIPY_PAIRS = (  # (our method, scipy's method, scipy's options, the curvature scipy is given)
     ("bfgs", "BFGS", {"gtol": GTOL, "norm": 2}, {}),
     ("lbfgs", "L-BFGS-B", {"gtol": GTOL, "ftol": 0.0}, {}),  # ftol=0: stop on the gradient, not on f's progress
@@ -29,7 +49,8 @@ SCIPY_PAIRS = (  # (our method, scipy's method, scipy's options, the curvature s
 def run(quick: bool) -> Section:
     section = Section("1. Traces")
     repeats = 3 if quick else 50
-    _method_traces(section, repeats, quick)
+    default_traces = _method_traces(section, repeats, quick)
+    _long_traces(section, repeats, quick, default_traces)
     _against_scipy(section, repeats, quick)
     return section
 
@@ -42,7 +63,8 @@ def _applicable(method: str, problem: solvers.Problem) -> bool:
     return True
 
 
-def _method_traces(section: Section, repeats: int, quick: bool) -> None:
+def _method_traces(section: Section, repeats: int, quick: bool) -> dict[str, solvers.Trace]:
+    """Every method's trace from its problem's default start; returns those traces."""
     problems = [solvers.get_problem(name) for name in PROBLEMS]
     cases = {method: next((p for p in problems if _applicable(method, p)), None) for method in solvers.list_methods()}
     skipped = [method for method, problem in cases.items() if problem is None]
@@ -52,17 +74,16 @@ def _method_traces(section: Section, repeats: int, quick: bool) -> None:
                                    tol=0, diagnostics=False if variant == "plain" else None)
         for method, problem in cases.items() for variant in ("trace", "plain", "fixed")
     }, repeats)
-    rows, diagnostic_rows, as_run, equivalents = [], [], {}, {}
+    rows, diagnostic_rows, as_run, equivalents, traces = [], [], {}, {}, {}
     for method, problem in cases.items():
-        trace = solvers.run(problem, method, max_iter=MAX_ITER, tol=0)
+        trace = traces[method] = solvers.run(problem, method, max_iter=MAX_ITER, tol=0)
         mine = {variant: timings[method, variant] for variant in ("trace", "plain", "fixed")}
         n, total, fixed = max(trace.n_iter, 1), mine["trace"].median, mine["fixed"].median
         as_run[method], equivalents[method] = total, total / n * MAX_ITER
         rows.append([
             f"`{method}`", problem.name, trace.n_iter, trace.status, seconds(total), seconds(mine["trace"].min),
             seconds(mine["trace"].p95),
-            verdict(total <= TRACE_TARGET, quick), seconds(total / n), seconds(equivalents[method]),
-            verdict(equivalents[method] <= TRACE_TARGET, quick), seconds(fixed),
+            verdict(total <= TRACE_TARGET, quick), seconds(total / n), seconds(equivalents[method]), seconds(fixed),
             seconds(fixed + (total - fixed) / n * MAX_ITER),
         ])
         diagnostic_rows.append([
@@ -75,15 +96,17 @@ def _method_traces(section: Section, repeats: int, quick: bool) -> None:
         f"{repeats} runs. Every method applicable to `rosenbrock` runs on it (`gauss_newton` and "
         "`levenberg_marquardt` through its residuals: the same problem object); `natural_gradient` needs a Fisher "
         "matrix and runs on `gaussian_mle`. Many methods reach ‖∇f‖ = 0 exactly and stop well before 200 "
-        "iterations, so the trace *as run* meets the target easily; the **200-iteration equivalent** (time per "
-        "iteration × 200, time per iteration = trace / n_iter) says what 200 iterations would cost. It is "
+        "iterations, so the trace *as run* meets the target easily. What 200 iterations cost is measured on "
+        "traces that really run 200 iterations, in the next table; here it is only extrapolated, two ways. The "
+        "**200-iteration equivalent** (time per iteration × 200, time per iteration = trace / n_iter) is "
         "pessimistic for short traces, since it also multiplies the fixed cost of a run (option checks, the "
-        "oracle, the first f and ∇f, the final second-order test, the Trace) by 200 / n_iter. The last two "
-        "columns measure that fixed cost (the same run with `max_iter=0`) and extrapolate with it counted once: "
+        "oracle, the first f and ∇f, the diagnostics' batched calls, the final second-order test, the Trace) by "
+        "200 / n_iter. The last two columns measure a fixed cost (the same run with `max_iter=0`, which skips the "
+        "second-order test of a converged run) and extrapolate with it counted once: "
         "fixed + 200 × (trace − fixed) / n_iter.",
         table(["method", "problem", "n_iter", "status", "trace (median)", "trace (min)", "trace (p95)",
-               f"≤ {seconds(TRACE_TARGET)}", "per iteration", "200-iteration equivalent",
-               f"≤ {seconds(TRACE_TARGET)}", "fixed (max_iter=0)", "200 iterations, fixed cost once"], rows),
+               f"≤ {seconds(TRACE_TARGET)}", "per iteration", "200-iteration equivalent", "fixed (max_iter=0)",
+               "200 iterations, fixed cost once"], rows),
         "### What the diagnostics cost",
         "By default a run on d ≤ 3 records the Hessian's eigen-decomposition and the pure Newton direction at every "
         "iterate, for the lab to draw. The same traces with `diagnostics=False`:",
@@ -92,10 +115,60 @@ def _method_traces(section: Section, repeats: int, quick: bool) -> None:
     ]
     if skipped:
         section.body.append(f"Skipped (applicable to none of {', '.join(PROBLEMS)}): {', '.join(skipped)}.")
-    for what, values in (("as run", as_run), ("200-iteration equivalent", equivalents)):
-        measured, ok = _worst_of(values, TRACE_TARGET)
-        section.target(f"Trace of every method, {what}", measured, f"≤ {seconds(TRACE_TARGET)}", ok, quick)
-        section.summary.append(f"traces, {what}: {measured}")
+    measured, ok = _worst_of(as_run, TRACE_TARGET)
+    section.target("Trace of every method, as run", measured, f"≤ {seconds(TRACE_TARGET)}", ok, quick)
+    section.summary.append(f"traces, as run: {measured}")
+    measured, _ = _worst_of(equivalents, TRACE_TARGET)
+    section.summary.append(f"traces, 200-iteration equivalent (extrapolated, fixed cost × 200 / n_iter): {measured}")
+    return traces
+
+
+def _long_traces(section: Section, repeats: int, quick: bool, default_traces: dict[str, solvers.Trace]) -> None:
+    """Traces that really run 200 iterations: the target's own measure, each method from a case where it does."""
+    cases = {}
+    for method, (name, params, x0, options, _) in LONG_RUNS.items():
+        problem = solvers.get_problem(name, **params)
+        cases[method] = partial(solvers.run, problem, method, x0, max_iter=MAX_ITER, tol=0, **options)
+    timings = measure_together(cases, repeats)
+    rows, per_trace = [], {}
+    for method, (name, params, x0, options, why) in LONG_RUNS.items():
+        trace, timing = cases[method](), timings[method]
+        n = max(trace.n_iter, 1)
+        full = trace.n_iter == MAX_ITER
+        per_trace[method] = timing.median if full else float("inf")  # a case that stops early proves nothing
+        setting = ", ".join([f"{key} = {value:g}" for key, value in {**params, **options}.items()]
+                            + ([f"x₀ = ({x0[0]:g}, {x0[1]:g})"] if x0 is not None else []))
+        rows.append([
+            f"`{method}`", name + (f" ({setting})" if setting else ""), why, trace.n_iter, trace.status,
+            _work(trace), _work(default_traces[method]), seconds(timing.median), seconds(timing.min), seconds(timing.p95),
+            seconds(timing.median / n),
+            verdict(full and timing.median <= TRACE_TARGET, quick),
+        ])
+    section.body += [
+        f"### {MAX_ITER} iterations, really run",
+        f"The target is on a {MAX_ITER}-iteration trace. Most methods that use curvature reach ‖∇f‖ = 0 exactly on "
+        "`rosenbrock` from its default start within a few dozen iterations, so each method runs here "
+        f"(`solvers.run(problem, method, x0, max_iter={MAX_ITER}, tol=0, **options)`, default diagnostics, median of "
+        f"{repeats} runs taken in turns) from a case where it does not stop early and where every iteration is "
+        "real work: none stalls at rounding level, where the steps vanish and the oracle answers from its memory. "
+        "The case sets the work of an iteration, so the evaluations per iteration are given beside those of the "
+        "method's "
+        "trace in the table above (f counts the method's own requests: the driver's reading of f at each iterate "
+        f"is free). A case that stopped before {MAX_ITER} iterations would be a MISS.",
+        table(["method", "problem (parameters, start)", f"why it runs {MAX_ITER} iterations", "n_iter", "status",
+               "f, ∇f, ∇²f or Hv per iteration", "the same on the trace above", "trace (median)", "trace (min)",
+               "trace (p95)", "per iteration", f"≤ {seconds(TRACE_TARGET)}"], rows),
+    ]
+    measured, ok = _worst_of(per_trace, TRACE_TARGET)
+    section.target(f"Trace of every method, {MAX_ITER} iterations really run", measured, f"≤ {seconds(TRACE_TARGET)}",
+                   ok, quick)
+    section.summary.append(f"traces, {MAX_ITER} iterations really run: {measured}")
+
+
+def _work(trace: solvers.Trace) -> str:
+    """Evaluations per iteration: 'f, ∇f, ∇²f or Hv'."""
+    n, counts = max(trace.n_iter, 1), trace.evaluations
+    return f"{counts.f / n:.2f}, {counts.grad / n:.2f}, {(counts.hess + counts.hvp) / n:.2f}"
 
 
 def _worst_of(values: dict[str, float], limit: float) -> tuple[str, bool]:

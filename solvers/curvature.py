@@ -59,12 +59,17 @@ def verdicts(eigenvalues: np.ndarray) -> np.ndarray:
     positive = ((eigenvalues > 0) & ~zero).any(axis=1)
     negative = ((eigenvalues < 0) & ~zero).any(axis=1)
     flat = zero.any(axis=1)
-    verdict = np.select(
-        [positive & negative, ~(positive | negative), positive & flat, positive, flat],
-        ["indefinite", "singular", "positive semidefinite", "positive definite", "negative semidefinite"],
-        default="negative definite",
-    )
+    verdict = VERDICT_OF_SIGNS[4 * positive + 2 * negative + flat]
     return np.where(np.isfinite(eigenvalues).all(axis=1), verdict, "")
+
+
+# The verdict by which signs occur among the eigenvalues, at 4·(some λ > 0) + 2·(some λ < 0) + (some λ = 0).
+VERDICT_OF_SIGNS = np.array([
+    "singular", "singular",  # no λ of either sign
+    "negative definite", "negative semidefinite",
+    "positive definite", "positive semidefinite",
+    "indefinite", "indefinite",
+])
 
 
 def newton_directions(hessians: np.ndarray, gradients: np.ndarray):

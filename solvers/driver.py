@@ -103,7 +103,12 @@ def _iterate(rule: Method, oracle: Oracle, x: np.ndarray, max_iter: int, tol: fl
         except NUMERICAL_ERRORS as error:
             status, message = "failed", f"failed at iteration {k}: {error}"
             break
-        x_new = x + step.alpha * step.direction if step.accepted else x
+        if not step.accepted:
+            x_new = x
+        elif step.point is not None:  # formed already by the method: the same sum, not recomputed
+            x_new = step.point
+        else:
+            x_new = x + step.alpha * step.direction
         distance = norm(x_new)
         if not distance <= bound:
             if not np.all(np.isfinite(step.direction)):
@@ -141,14 +146,16 @@ def _record_curvature(problem: Problem, steps: list[Iterate]) -> None:
     """
     xs = np.array([s.x for s in steps])
     if problem.dim == 2:  # two-dimensional problems evaluate a batch of points at once
-        hessians = np.moveaxis(problem.hess(xs.T), -1, 0)
+        hessians = problem.hess(xs.T).transpose(2, 0, 1)  # (2, 2, n) → (n, 2, 2)
     else:
         hessians = np.array([problem.hess(x) for x in xs])
     eigenvalues, eigenvectors, directions = newton_directions(hessians, np.array([s.gradient for s in steps]))
-    for step, values, vectors, direction in zip(steps, eigenvalues, eigenvectors, directions):
-        if np.isfinite(values[0]):
+    rows = zip(steps, eigenvalues, eigenvectors, directions,
+               np.isfinite(eigenvalues[:, 0]).tolist(), np.isfinite(directions[:, 0]).tolist())
+    for step, values, vectors, direction, finite, invertible in rows:
+        if finite:
             step.eigenvalues, step.eigenvectors = values, vectors
-            step.newton_direction = direction if np.isfinite(direction[0]) else None
+            step.newton_direction = direction if invertible else None
 
 
 def _stationary_kind(problem: Problem, last: Iterate) -> str | None:

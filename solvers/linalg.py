@@ -2,6 +2,8 @@
 
 Traces of two-dimensional problems solve 2×2 systems and eigenproblems at every iterate, where
 numpy's per-call overhead costs far more than the arithmetic; the closed forms below are as accurate.
+For the same reason the engine multiplies vectors with `ndarray.dot`, not `@`: the same BLAS product,
+without the matmul ufunc's dispatch, which costs more than a product of small vectors.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ class NumericalFailure(Exception):
 
 def norm(v: np.ndarray) -> float:
     """‖v‖₂, cheaply; inf or NaN when an entry is not finite."""
-    return math.sqrt(v @ v)
+    return math.sqrt(v.dot(v))
 
 
 def solve(matrix: np.ndarray, rhs: np.ndarray, what: str) -> np.ndarray:
@@ -26,7 +28,7 @@ def solve(matrix: np.ndarray, rhs: np.ndarray, what: str) -> np.ndarray:
         # Cramer's rule: for 2×2 it is as accurate as LU and far cheaper than a LAPACK call.
         (a, b), (c, d) = matrix.tolist()
         (r0, r1), det = rhs.tolist(), a * d - b * c
-        solution = np.array([d * r0 - b * r1, a * r1 - c * r0]) / det if det != 0 else None
+        solution = np.array([(d * r0 - b * r1) / det, (a * r1 - c * r0) / det]) if det != 0 else None
     else:
         try:
             solution = np.linalg.solve(matrix, rhs)
@@ -39,14 +41,22 @@ def solve(matrix: np.ndarray, rhs: np.ndarray, what: str) -> np.ndarray:
     return solution
 
 
+def symmetric_eigenvalues(H: np.ndarray) -> np.ndarray:
+    """Ascending eigenvalues of one symmetric matrix, without the eigenvectors."""
+    if H.shape != (2, 2):
+        return np.linalg.eigvalsh(H)
+    # Closed form for 2×2, several times faster than LAPACK's call overhead and as accurate (|δλ| ≲ ε‖H‖).
+    (a, b), (_, c) = H.tolist()
+    mean, radius = 0.5 * (a + c), math.hypot(0.5 * (a - c), b)
+    return np.array([mean - radius, mean + radius])
+
+
 def symmetric_eigen(H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Ascending eigenvalues and orthonormal eigenvectors (columns) of one symmetric matrix."""
     if H.shape != (2, 2):
         return np.linalg.eigh(H)
-    # Closed form for 2×2, several times faster than LAPACK's call overhead and as accurate
-    # (|δλ| ≲ ε‖H‖): the eigenvectors are the axes rotated by θ = ½ atan2(2b, a − c).
+    # Closed form for 2×2, as above: the eigenvectors are the axes rotated by θ = ½ atan2(2b, a − c).
     (a, b), (_, c) = H.tolist()
-    mean, radius = 0.5 * (a + c), math.hypot(0.5 * (a - c), b)
     theta = 0.5 * math.atan2(2 * b, a - c)
     cos, sin = math.cos(theta), math.sin(theta)
-    return np.array([mean - radius, mean + radius]), np.array([[-sin, cos], [cos, sin]])
+    return symmetric_eigenvalues(H), np.array([[-sin, cos], [cos, sin]])

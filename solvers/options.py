@@ -44,24 +44,28 @@ class Option:
         """Return `value` converted to its type, or raise ValueError saying what is valid."""
         if value is None and self.allow_none:
             return None
-        problem = f"{name} must be {self.describe()}, got {value!r}"
+        converted = self._converted(value)
+        if converted is None:
+            raise ValueError(f"{name} must be {self.describe()}, got {value!r}")
+        return converted
+
+    def _converted(self, value: Any) -> Any:
+        """`value` as this option's type if it is valid, else None."""
         if self.choices is not None:
-            if not (isinstance(value, str) and value in self.choices):
-                raise ValueError(problem)
-            return value
+            return value if isinstance(value, str) and value in self.choices else None
         if isinstance(value, bool) or not isinstance(value, Real):
-            raise ValueError(problem)
+            return None
         try:
             number = float(value)  # an int beyond any float overflows here
         except OverflowError:
-            raise ValueError(problem) from None
+            return None
         if not math.isfinite(number) or (self.integer and not number.is_integer()):
-            raise ValueError(problem)
+            return None
         value = int(value) if self.integer else number
         if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
-            raise ValueError(problem)
+            return None
         if self.high is not None and value > self.high:
-            raise ValueError(problem)
+            return None
         return value
 
 

@@ -27,12 +27,12 @@ class Oracle:
 
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
-        self._counts = {"f": 0, "grad": 0, "hess": 0, "hvp": 0}
+        self._counts = dict.fromkeys(Evaluations._fields, 0)  # in the order of Evaluations' fields
         self._memory: dict[str, list] = {}
 
     @property
     def evaluations(self) -> Evaluations:
-        return Evaluations(**self._counts)
+        return Evaluations(*self._counts.values())
 
     def _evaluate(self, kind: str, function: Callable, x: np.ndarray, count: bool) -> Any:
         key = x.tobytes()
@@ -53,16 +53,22 @@ class Oracle:
     def hess(self, x: np.ndarray) -> np.ndarray:
         return self._evaluate("hess", self.problem.hess, x, count=True)
 
-    def hvp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
-        self._counts["hvp"] += 1
-        return self.problem.hvp(x, v)
+    def hessian_operator(self, x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        """v ↦ ∇²f(x)v for many products at one x, each product counted as an hvp."""
+        product = self.problem.hessian_operator(x)
+
+        def counted_product(v: np.ndarray) -> np.ndarray:
+            self._counts["hvp"] += 1
+            return product(v)
+
+        return counted_product
 
     # Structure of sums of squares and likelihoods; counted with the Hessian, as curvature.
     def gauss_newton_matrix(self, x: np.ndarray) -> np.ndarray:
         """2 JᵀJ, the curvature of f = ‖r‖² without the second derivatives of r."""
         J = self.problem.jacobian(x)
         self._counts["hess"] += 1
-        return 2.0 * J.T @ J
+        return 2.0 * J.T.dot(J)
 
     def fisher(self, x: np.ndarray) -> np.ndarray:
         self._counts["hess"] += 1

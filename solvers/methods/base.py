@@ -23,6 +23,7 @@ class Step:
     radius: float | None = None
     inner_iterations: int | None = None
     event: str = ""
+    point: np.ndarray | None = None  # x_k + alpha · direction, if the method has formed it (a line search's point)
 
 
 class Method:
@@ -71,10 +72,10 @@ class Method:
 
 def uphill_warning(g: np.ndarray, direction: np.ndarray, name: str = "Newton direction") -> str:
     """An event when the direction climbs (gᵀp > 0), which only happens when the curvature is not positive."""
-    if g @ direction > 0:
+    if g.dot(direction) > 0:
         return f"{name} points uphill (gᵀp > 0): the curvature matrix is not positive definite"
     return ""
 
 
 def join_events(*events: str) -> str:
-    return "; ".join(e for e in events if e)
+    return "; ".join(filter(None, events))

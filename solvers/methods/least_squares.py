@@ -48,6 +48,7 @@ class LevenbergMarquardt(Method):
         if self.curvature == "gauss_newton" and not self.oracle.problem.has_residuals:
             raise ValueError(f"curvature='gauss_newton' needs residuals; {self.oracle.problem.name} has none")
         self.lam, self.growth = self.damping, 2.0
+        self.identity = np.eye(len(x))
 
     def curvature_matrix(self, x):
         if self.curvature == "gauss_newton":
@@ -58,12 +59,14 @@ class LevenbergMarquardt(Method):
         if not self.lam <= MAX_DAMPING:
             raise NumericalFailure(f"λ grew past {MAX_DAMPING:.0e}: no step reduces f any more")
         B, lam = self.curvature_matrix(x), self.lam
-        p = -solve(B + lam * np.eye(len(x)), g, "B + λI")
-        predicted = -(g @ p + 0.5 * p @ B @ p)
-        rho = (f - self.oracle.f(x + p)) / predicted if predicted > 0 else -np.inf
+        p = -solve(B + lam * self.identity, g, "B + λI")
+        predicted = -(g.dot(p) + 0.5 * p.dot(B.dot(p)))
+        trial = x + p
+        rho = (f - self.oracle.f(trial)) / predicted if predicted > 0 else -np.inf
         if rho > 0:  # Nielsen's update: λ falls (by up to 3×) when the model predicted well, rises when ρ < ½
             self.lam, self.growth = lam * max(1 / 3, 1 - (2 * rho - 1) ** 3), 2.0
             change = "lowered" if self.lam < lam else "raised"
-            return Step(direction=p, damping=lam, event=f"accepted (ρ = {rho:.2g}): λ {change} to {self.lam:.3g}")
+            return Step(direction=p, damping=lam, event=f"accepted (ρ = {rho:.2g}): λ {change} to {self.lam:.3g}",
+                        point=trial)
         self.lam, self.growth = lam * self.growth, 2 * self.growth
         return Step(direction=p, damping=lam, accepted=False, event=f"step rejected: λ raised to {self.lam:.3g}")

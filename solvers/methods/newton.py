@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import linesearch
 from ..curvature import ZERO_EIGENVALUE_RTOL
-from ..linalg import NumericalFailure, solve, symmetric_eigen
+from ..linalg import NumericalFailure, solve, symmetric_eigen, symmetric_eigenvalues
 from ..options import Option
 from .base import Method, Step, join_events, uphill_warning
 
@@ -60,19 +60,23 @@ class NewtonLineSearch(Method):
         "shrink": Option(0.5, "factor ρ by which a rejected α is cut", low=0.01, high=0.99),
     }
 
+    def start(self, x):
+        self.identity = np.eye(len(x))
+
     def step(self, x, f, g):
         H = self.oracle.hess(x)
         shift = positive_definite_shift(H)
-        p = -solve(H + shift * np.eye(len(x)), g, "the shifted Hessian")
-        alpha, cut = linesearch.backtracking(self.oracle, x, f, g, p, self.c1, self.shrink)
+        p = -solve(H + shift * self.identity, g, "the shifted Hessian")
+        alpha, point, cut = linesearch.backtracking(self.oracle, x, f, g, p, self.c1, self.shrink)
         shifted = f"Hessian not positive definite: shifted by τ = {shift:.3g} for a descent direction" if shift else ""
-        return Step(direction=p, alpha=alpha, damping=shift, event=join_events(shifted, cut))
+        return Step(direction=p, alpha=alpha, damping=shift, event=join_events(shifted, cut), point=point)
 
 
 def positive_definite_shift(H: np.ndarray, margin: float = 1e-3) -> float:
     """τ = 0 when H ≻ 0; otherwise τ = β − λ₁, lifting the lowest eigenvalue to β = margin · max(1, max|λ|)."""
-    eigenvalues = symmetric_eigen(H)[0]
-    lowest, largest = eigenvalues[0], np.abs(eigenvalues).max()
+    eigenvalues = symmetric_eigenvalues(H)
+    lowest, highest = float(eigenvalues[0]), float(eigenvalues[-1])
+    largest = max(-lowest, highest)  # max|λ|, the eigenvalues being ascending
     if lowest > ZERO_EIGENVALUE_RTOL * largest:
         return 0.0
     return float(margin * max(1.0, largest) - lowest)
@@ -88,8 +92,9 @@ class SaddleFreeNewton(Method):
     def step(self, x, f, g):
         eigenvalues, Q = symmetric_eigen(self.oracle.hess(x))
         magnitudes = np.abs(eigenvalues)
-        if magnitudes.min() <= ZERO_EIGENVALUE_RTOL * magnitudes.max():
+        sizes = magnitudes.tolist()  # the extremes of d numbers, without numpy's reductions
+        if min(sizes) <= ZERO_EIGENVALUE_RTOL * max(sizes):
             raise NumericalFailure("the Hessian is singular, so |H|⁻¹ is undefined")
-        p = -Q @ ((Q.T @ g) / magnitudes)
+        p = -Q.dot(Q.T.dot(g) / magnitudes)
         flipped = "negative curvature flipped: the step goes downhill along it" if eigenvalues[0] < 0 else ""
         return Step(direction=p, event=flipped)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -30,11 +31,13 @@ class NewtonCG(Method):
 
     def step(self, x, f, g):
         grad_norm = norm(g)
-        forcing = min(0.5, np.sqrt(grad_norm)) if self.cg_tol is None else self.cg_tol
+        forcing = min(0.5, math.sqrt(grad_norm)) if self.cg_tol is None else self.cg_tol
         max_iterations = 20 * len(x) if self.cg_iters is None else self.cg_iters
-        p, iterations, truncated = truncated_cg(lambda v: self.oracle.hvp(x, v), g, forcing * grad_norm, max_iterations)
-        alpha, searched = linesearch.wolfe(self.oracle, x, f, g, p)
-        return Step(direction=p, alpha=alpha, inner_iterations=iterations, event=join_events(truncated, searched))
+        hvp = self.oracle.hessian_operator(x)
+        p, iterations, truncated = truncated_cg(hvp, g, forcing * grad_norm, max_iterations)
+        alpha, point, searched = linesearch.wolfe(self.oracle, x, f, g, p)
+        return Step(direction=p, alpha=alpha, inner_iterations=iterations, event=join_events(truncated, searched),
+                    point=point)
 
 
 def truncated_cg(hvp: Callable[[np.ndarray], np.ndarray], g: np.ndarray, tolerance: float, max_iterations: int):
@@ -46,10 +49,10 @@ def truncated_cg(hvp: Callable[[np.ndarray], np.ndarray], g: np.ndarray, toleran
     p = np.zeros_like(g)
     residual = g.copy()  # r = Hp + g
     direction = -residual
-    residual_sq = residual @ residual
+    residual_sq = residual.dot(residual)
     for iteration in range(max_iterations):
         Hd = hvp(direction)
-        curvature = direction @ Hd
+        curvature = direction.dot(Hd)
         if curvature <= 0:
             if iteration == 0:
                 return -g, 1, "negative curvature at once: steepest descent instead"
@@ -57,8 +60,8 @@ def truncated_cg(hvp: Callable[[np.ndarray], np.ndarray], g: np.ndarray, toleran
         step = residual_sq / curvature
         p = p + step * direction
         residual = residual + step * Hd
-        new_residual_sq = residual @ residual
-        if np.sqrt(new_residual_sq) <= tolerance:
+        new_residual_sq = residual.dot(residual)
+        if math.sqrt(new_residual_sq) <= tolerance:
             return p, iteration + 1, ""
         direction = -residual + (new_residual_sq / residual_sq) * direction
         residual_sq = new_residual_sq

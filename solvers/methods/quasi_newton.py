@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import deque
 
 import numpy as np
 
@@ -17,7 +16,7 @@ SKIP_EVENT = "curvature condition yᵀs > 0 failed: update skipped"
 
 def curvature_pair_ok(s: np.ndarray, y: np.ndarray) -> bool:
     """yᵀs > 0 (safely): the update then keeps the inverse Hessian positive definite."""
-    return s @ y > 1e-10 * math.sqrt((s @ s) * (y @ y))
+    return s.dot(y) > 1e-10 * math.sqrt(s.dot(s) * y.dot(y))
 
 
 def first_step_length(p: np.ndarray) -> float:
@@ -41,26 +40,28 @@ class BFGS(Method):
 
     def step(self, x, f, g):
         event = self.update(x, g) if self.previous is not None else ""
-        p = -self.inverse_hessian @ g
+        p = -self.inverse_hessian.dot(g)
         alpha0 = first_step_length(p) if self.previous is None else 1.0
-        alpha, searched = linesearch.wolfe(self.oracle, x, f, g, p, alpha=alpha0)
+        alpha, point, searched = linesearch.wolfe(self.oracle, x, f, g, p, alpha=alpha0)
         self.previous = (x, g)
-        return Step(direction=p, alpha=alpha, event=join_events(event, searched))
+        return Step(direction=p, alpha=alpha, event=join_events(event, searched), point=point)
 
     def update(self, x, g):
         s, y = x - self.previous[0], g - self.previous[1]
         if not curvature_pair_ok(s, y):
             return SKIP_EVENT
-        rho = 1.0 / (y @ s)
-        # The product form above, expanded so that it costs O(d²) instead of O(d³).
-        Hy = self.inverse_hessian @ y
-        s_column, Hy_column = s[:, None], Hy[:, None]
-        self.inverse_hessian += (rho * rho * (y @ Hy) + rho) * s_column * s - rho * (Hy_column * s + s_column * Hy)
+        rho = 1.0 / y.dot(s)
+        # The product form above, expanded into the symmetric rank-two update H⁻¹ + usᵀ + suᵀ with
+        # u = ½(ρ²yᵀH⁻¹y + ρ)s − ρH⁻¹y: O(d²) instead of O(d³).
+        Hy = self.inverse_hessian.dot(y)
+        u = 0.5 * (rho * rho * y.dot(Hy) + rho) * s - rho * Hy
+        outer = u[:, None] * s
+        self.inverse_hessian += outer + outer.T
         return ""
 
 
 class LBFGS(Method):
-    """p = −H⁻¹∇f from the last m pairs (s, y) by the two-loop recursion, H₀⁻¹ = (sᵀy / yᵀy) I"""
+    """p = −H⁻¹∇f with H⁻¹ built from the last m pairs (s, y) and H₀⁻¹ = (sᵀy / yᵀy) I, in compact form"""
 
     name = "lbfgs"
     title = "L-BFGS"
@@ -71,7 +72,14 @@ class LBFGS(Method):
     options = {"memory": Option(10, "number m of (s, y) pairs remembered", low=1, high=1000, integer=True)}
 
     def start(self, x):
-        self.pairs = deque(maxlen=self.memory)  # (s, y, ρ), oldest first
+        m, d = self.memory, len(x)
+        # The pairs sit in m slots, a new one in the slot of the oldest: nothing is ever shifted. Every array
+        # lists them in slot order, which is all the compact form asks.
+        self.S, self.Y = np.zeros((m, d)), np.zeros((m, d))  # rows sᵢ and yᵢ
+        self.s_dot_y = np.zeros(m)  # sᵢᵀyᵢ: the diagonal D
+        self.R_inverse = np.zeros((m, m))  # R⁻¹, R the triangle of sᵢᵀyⱼ with pair i no newer than pair j
+        self.y_gram = np.zeros((m, m))  # yᵢᵀyⱼ
+        self.n_pairs, self.newest, self.gamma = 0, -1, 1.0  # H₀⁻¹ = γI, γ = sᵀy / yᵀy of the newest pair
         self.previous = None
 
     def step(self, x, f, g):
@@ -79,43 +87,45 @@ class LBFGS(Method):
         if self.previous is not None:
             s, y = x - self.previous[0], g - self.previous[1]
             if curvature_pair_ok(s, y):
-                self.pairs.append((s, y, 1.0 / float(y @ s)))
+                self.remember(s, y)
             else:
                 event = SKIP_EVENT
         p = -self.inverse_hessian_times(g)
-        alpha0 = first_step_length(p) if not self.pairs else 1.0
-        alpha, searched = linesearch.wolfe(self.oracle, x, f, g, p, alpha=alpha0)
+        alpha0 = first_step_length(p) if not self.n_pairs else 1.0
+        alpha, point, searched = linesearch.wolfe(self.oracle, x, f, g, p, alpha=alpha0)
         self.previous = (x, g)
-        return Step(direction=p, alpha=alpha, event=join_events(event, searched))
+        return Step(direction=p, alpha=alpha, event=join_events(event, searched), point=point)
+
+    def remember(self, s, y):
+        """Put (s, y) in the slot of the oldest pair, and update R⁻¹ and the y's Gram matrix to match.
+
+        Both are updated, not rebuilt. Forgetting a pair drops its row and column from R⁻¹: R is a
+        triangle in the order of age, and without its first row and column its inverse is the trailing
+        block of R⁻¹. The new pair, the newest, borders R with the column [c; r] = [Sᵀy; sᵀy], and so
+        R⁻¹ with [−R⁻¹c / r; 1 / r].
+        """
+        slot = (self.newest + 1) % self.memory
+        self.newest, self.n_pairs = slot, min(self.n_pairs + 1, self.memory)
+        n = self.n_pairs
+        self.R_inverse[slot], self.R_inverse[:, slot] = 0.0, 0.0  # forget the pair that was in the slot
+        self.S[slot], self.Y[slot] = s, y
+        s_y, y_y = self.S[:n].dot(y), self.Y[:n].dot(y)  # sᵢᵀy and yᵢᵀy for every pair kept, the new one included
+        r = s_y[slot]
+        self.R_inverse[:n, slot] = self.R_inverse[:n, :n].dot(s_y) / -r  # the slot's zero column leaves r out
+        self.R_inverse[slot, slot], self.s_dot_y[slot] = 1.0 / r, r
+        self.y_gram[slot, :n] = self.y_gram[:n, slot] = y_y
+        self.gamma = float(r / y_y[slot])
 
     def inverse_hessian_times(self, g):
-        """H⁻¹g by the two-loop recursion (Nocedal & Wright, Alg. 7.4) with H₀⁻¹ = γI.
+        """H⁻¹g = γ(g − Yu) + Sv, u = R⁻¹Sᵀg, v = R⁻ᵀ((D + γYᵀY)u − γYᵀg), the pairs the columns of S and Y.
 
-        The recursion only ever needs inner products of g with the pairs and of the pairs with each
-        other, so those are taken at once, as matrices; the loops then run over plain numbers.
+        The compact representation of Byrd, Nocedal & Schnabel (Nocedal & Wright, eq. 7.24): a few products
+        with the arrays that `remember` keeps, instead of a recursion over the pairs.
         """
-        if not self.pairs:
+        n, gamma = self.n_pairs, self.gamma
+        if not n:
             return g.copy()
-        S, Y = np.array([p[0] for p in self.pairs]), np.array([p[1] for p in self.pairs])  # rows, oldest first
-        rho = [p[2] for p in self.pairs]
-        sy = (S @ Y.T).tolist()  # sy[i][j] = sᵢᵀyⱼ
-        m = len(rho)
-        # First loop, newest to oldest: αᵢ = ρᵢ sᵢᵀq with q = g − Σ_{j>i} αⱼyⱼ.
-        s_g = (S @ g).tolist()
-        alpha = [0.0] * m
-        for i in reversed(range(m)):
-            s_q = s_g[i]
-            for j in range(i + 1, m):
-                s_q -= alpha[j] * sy[i][j]
-            alpha[i] = rho[i] * s_q
-        q = g - np.array(alpha) @ Y
-        gamma = sy[-1][-1] / float(Y[-1] @ Y[-1])  # H₀⁻¹ = (sᵀy / yᵀy) I from the newest pair
-        # Second loop, oldest to newest: βᵢ = ρᵢ yᵢᵀr with r = γq + Σ_{j<i} (αⱼ − βⱼ)sⱼ.
-        y_q = (Y @ q).tolist()
-        beta = [0.0] * m
-        for i in range(m):
-            y_r = gamma * y_q[i]
-            for j in range(i):
-                y_r += (alpha[j] - beta[j]) * sy[j][i]
-            beta[i] = rho[i] * y_r
-        return gamma * q + (np.array(alpha) - np.array(beta)) @ S
+        S, Y, R_inverse = self.S[:n], self.Y[:n], self.R_inverse[:n, :n]  # rows: S.dot(g) is Sᵀg
+        u = R_inverse.dot(S.dot(g))
+        v = R_inverse.T.dot(self.s_dot_y[:n] * u + gamma * (self.y_gram[:n, :n].dot(u) - Y.dot(g)))
+        return gamma * (g - u.dot(Y)) + v.dot(S)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..linalg import NumericalFailure, norm, symmetric_eigen
@@ -9,6 +11,7 @@ from ..options import Option
 from .base import Method, Step, join_events
 
 SECULAR_TOLERANCE = 1e-10  # relative accuracy of ‖p‖ = Δ on the boundary
+EPS = np.finfo(float).eps
 
 
 class TrustRegion(Method):
@@ -33,19 +36,20 @@ class TrustRegion(Method):
 
     def step(self, x, f, g):
         radius = self.trust_radius
-        if radius <= np.finfo(float).eps * max(1.0, norm(x)):
+        if radius <= EPS * max(1.0, norm(x)):
             raise NumericalFailure(f"the trust radius collapsed to {radius:.1e}: no step reduces f any more")
         H = self.oracle.hess(x)
         p, on_boundary, iterations = trust_region_step(g, H, radius)
-        predicted = -(g @ p + 0.5 * p @ H @ p)
-        rho = (f - self.oracle.f(x + p)) / predicted
-        if not np.isfinite(rho):  # f overflowed at the trial point: the model lied badly
+        predicted = -(g.dot(p) + 0.5 * p.dot(H.dot(p)))
+        trial = x + p
+        rho = (f - self.oracle.f(trial)) / predicted
+        if not math.isfinite(rho):  # f overflowed at the trial point: the model lied badly
             rho = -np.inf
         self.trust_radius, resized = self.update_radius(radius, rho, on_boundary)
         accepted = bool(rho > self.eta)
         verdict = "" if accepted else f"step rejected (ρ = {rho:.2g} ≤ η)"
         return Step(direction=p, accepted=accepted, radius=radius, inner_iterations=iterations,
-                    event=join_events(verdict, resized))
+                    event=join_events(verdict, resized), point=trial)
 
     def update_radius(self, radius, rho, on_boundary):
         """Δ ← Δ/4 when ρ < ¼; Δ ← min(2Δ, Δmax) when ρ > ¾ on the boundary. Returns (Δ, event)."""
@@ -64,25 +68,25 @@ def trust_region_step(g: np.ndarray, H: np.ndarray, radius: float) -> tuple[np.n
     (p, whether p is on the boundary, number of secular-equation iterations).
     """
     eigenvalues, Q = symmetric_eigen(H)
-    g_hat = Q.T @ g
+    g_hat = Q.T.dot(g)
     if eigenvalues[0] > 0:
         newton = -g_hat / eigenvalues
         if norm(newton) <= radius:
-            return Q @ newton, False, 0
+            return Q.dot(newton), False, 0
     lowest = max(0.0, -eigenvalues[0])
-    scale = max(1.0, float(np.abs(eigenvalues).max()))
-    along_lowest = eigenvalues + lowest <= 1e-12 * scale
-    if along_lowest.any() and norm(g_hat[along_lowest]) <= 1e-12 * max(1.0, norm(g_hat)):
+    scale = max(1.0, -eigenvalues[0], eigenvalues[-1])  # max(1, max|λ|), the eigenvalues being ascending
+    along_lowest = eigenvalues + lowest <= 1e-12 * scale  # true for the first few, if any
+    if along_lowest[0] and norm(g_hat[along_lowest]) <= 1e-12 * max(1.0, norm(g_hat)):
         # Hard case candidate: g has no component along the most negative curvature.
         others = ~along_lowest
         p_hat = np.zeros_like(g_hat)
         p_hat[others] = -g_hat[others] / (eigenvalues[others] + lowest)
-        gap = radius**2 - p_hat @ p_hat
+        gap = radius**2 - p_hat.dot(p_hat)
         if gap >= 0:
             p_hat[np.argmax(along_lowest)] = np.sqrt(gap)  # walk along the lowest eigenvector to Δ
-            return Q @ p_hat, True, 0
+            return Q.dot(p_hat), True, 0
     lam, iterations = solve_secular_equation(g_hat, eigenvalues, radius, lowest)
-    return Q @ (-g_hat / (eigenvalues + lam)), True, iterations
+    return Q.dot(-g_hat / (eigenvalues + lam)), True, iterations
 
 
 def solve_secular_equation(g_hat, eigenvalues, radius, lowest, max_iterations=100):
@@ -99,7 +103,7 @@ def solve_secular_equation(g_hat, eigenvalues, radius, lowest, max_iterations=10
             low = lam
         else:
             high = lam
-        derivative = (p_hat @ (p_hat / shifted)) / norm_p**3  # d/dλ of 1/‖p(λ)‖ = Σ ĝᵢ²/(λᵢ+λ)³ / ‖p‖³
+        derivative = p_hat.dot(p_hat / shifted) / norm_p**3  # d/dλ of 1/‖p(λ)‖ = Σ ĝᵢ²/(λᵢ+λ)³ / ‖p‖³
         lam = lam - (1 / norm_p - 1 / radius) / derivative  # Newton step on φ(λ) = 1/‖p‖ − 1/Δ
         if not low < lam < high:
             lam = 0.5 * (low + high)

@@ -66,8 +66,15 @@ class Problem:
         raise NotImplementedError
 
     def hvp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """H(x) v. Small problems multiply their analytic Hessian; large ones never form it."""
-        return self.hess(x) @ v
+        """H(x) v."""
+        return self.hessian_operator(x)(v)
+
+    def hessian_operator(self, x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        """v ↦ H(x) v, for many products at one x: what depends on x alone is computed once.
+
+        Small problems form their analytic Hessian; large ones never form it.
+        """
+        return self.hess(x).dot
 
     def landmarks(self) -> list[tuple[tuple[float, ...], str]]:
         """Known stationary points as (approximate location, kind); refined in `stationary_points`."""

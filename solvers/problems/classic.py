@@ -63,7 +63,8 @@ class SumOfSquares(Problem):
         raise NotImplementedError
 
     def f(self, x):
-        return np.sum(self.residuals(x) ** 2, axis=0)
+        r = self.residuals(x)
+        return (r * r).sum(axis=0)
 
     def grad(self, x):
         return 2 * np.einsum("k...,ki...->i...", self.residuals(x), self.jacobian(x))

@@ -32,8 +32,8 @@ class QuadraticForm(Problem):
     def hess(self, x):
         return np.multiply.outer(self.A, np.ones(np.shape(x)[1:]))  # a fresh copy of A for each point
 
-    def hvp(self, x, v):
-        return self.A @ v
+    def hessian_operator(self, x):
+        return self.A.dot
 
     def landmarks(self):
         return [(tuple(self.x_star), "minimum")]

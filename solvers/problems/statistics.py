@@ -105,10 +105,10 @@ class LogisticLoss(Problem):
         data_term = np.einsum("ij,ik,i...->jk...", signed, signed, weights, optimize=True) / len(signed)
         return data_term + self.params["ridge"] * broadcast_identity(signed.shape[1], np.shape(w)[1:])
 
-    def hvp(self, w, v):
-        """Xᵀ(W ⊙ Xv)/n + ridge·v, in O(nd) without forming the Hessian."""
-        signed = self.signed_features
-        return signed.T @ (self.curvature_weights(w) * (signed @ v)) / len(signed) + self.params["ridge"] * v
+    def hessian_operator(self, w):
+        """v ↦ Xᵀ(W ⊙ Xv)/n + ridge·v: W once for every product, O(nd) a product, and the Hessian never formed."""
+        signed, weights, ridge = self.signed_features, self.curvature_weights(w), self.params["ridge"]
+        return lambda v: signed.T @ (weights * (signed @ v)) / len(signed) + ridge * v
 
     def fisher(self, w):
         return self.hess(w)
