@@ -26,7 +26,6 @@ from bokeh.models import (
 )
 from bokeh.palettes import Cividis256
 from bokeh.plotting import figure
-from bokeh.plotting.contour import contour_data
 
 import solvers
 
@@ -132,14 +131,13 @@ class ContourView(pn.viewable.Viewer):
         (x_low, x_high), (y_low, y_high) = problem.window
         self.figure.x_range.update(start=x_low, end=x_high)
         self.figure.y_range.update(start=y_low, end=y_high)
-        data = contour_data(grid.xs, grid.ys, grid.values, grid.levels)
         if self.contours is None:
             palette = [Cividis256[int(i)] for i in np.linspace(0, 255, len(grid.levels) - 1)]
             self.contours = self.figure.contour(grid.xs, grid.ys, grid.values, grid.levels, fill_color=palette,
                                                 line_color="white", line_alpha=0.25, line_width=0.8)
             self.figure.renderers.insert(0, self.figure.renderers.pop())  # contours below everything
         else:
-            self.contours.set_data(data)
+            self.contours.set_data(grid.contours)
         points = problem.stationary_points
         self.landmarks.data = {
             "x": [p.x[0] for p in points], "y": [p.x[1] for p in points],

@@ -14,13 +14,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .serving import REPO, free_port
+from .serving import REPO, free_port, running
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 NGINX_CONF = REPO / "deploy" / "nginx.conf"
@@ -57,36 +55,6 @@ class Cluster:
 
     def memory(self) -> int:
         return sum(lab.memory() for lab in self.labs)
-
-
-def wait_until_up(url: str, process: subprocess.Popen, read_log, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=5)
-            return
-        except OSError as error:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not come up:\n{read_log()}") from error
-            time.sleep(0.2)
-
-
-@contextmanager
-def running(command: list[str], log: Path, url: str, environment: dict[str, str] | None = None):
-    """Run `command` (output to `log`) until the block ends, once `url` (its liveness probe) answers."""
-    with open(log, "w") as output:
-        process = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT,
-                                   env={**os.environ, **(environment or {})})
-    try:
-        wait_until_up(url, process, lambda: log.read_text(errors="replace"))
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def nginx_config(upstreams: list[str], port: int) -> str:

@@ -23,7 +23,7 @@ from .report import Section, table
 from .student import SessionError, Student
 from .timing import seconds
 
-THINK = (0.2, 1.0)  # seconds a student waits between one answer and the next change, uniformly
+THINK = (0.5, 3.0)  # seconds a student waits between one answer and the next change, uniformly
 WAVE_SECONDS, QUICK_WAVE_SECONDS = 20.0, 2.0
 # Seconds: closed sessions are reclaimed soon, to measure what is released. Not shorter: a page's session
 # waits unused until its websocket connects, which can take seconds while a whole class arrives.
@@ -46,7 +46,7 @@ class Wave:
     errors: list[str] = field(default_factory=list)
     arrival: float = float("nan")  # seconds until every student's first change was answered
     seconds: float = 0.0  # wall time of the acting part
-    cpu: float = 0.0  # lab CPU seconds over the wave
+    cpu: float = 0.0  # lab CPU seconds while the students acted
     memory_before: int = 0
     memory_open: int = 0  # with every session open
     memory_after: int = 0  # once every session was closed and reclaimed
@@ -62,8 +62,8 @@ async def play(url: str, index: int, started: float, acting_until, think: tuple[
     rng = random.Random(index)
     try:
         student = await Student.join(url)
-    except (SessionError, OSError) as error:
-        wave.errors.append(f"student {index} could not join: {error}")
+    except Exception as error:  # refused, timed out, reset: whatever keeps a student out counts
+        wave.errors.append(f"student {index} could not join: {error!r}")
         return None
     try:
         slider = student.model("Slider", title="damping λ")
@@ -72,9 +72,11 @@ async def play(url: str, index: int, started: float, acting_until, think: tuple[
         positions = [p for p in (-2.0, -1.0, 0.0, 0.25, 0.5, 1.0, 1.5, 2.0) if p != slider["attributes"]["value"]]
         dampings = iter(rng.sample(positions, len(positions)) * 1000)
         problems = iter(PROBLEMS[1:] + PROBLEMS * 1000)  # every change a new value: it has an answer
+        # Mostly the slider (a drag is many changes), now and then a new start point or problem.
         changes = [
             ("damping", lambda: student.set_value(slider, next(dampings))),
             ("start point", lambda: student.tap(plot, rng.uniform(-1.5, 1.5), rng.uniform(-0.5, 2.5))),
+            ("damping", lambda: student.set_value(slider, next(dampings))),
             ("damping", lambda: student.set_value(slider, next(dampings))),
             ("problem", lambda: student.set_value(problem, next(problems))),
         ]
@@ -97,22 +99,25 @@ async def play(url: str, index: int, started: float, acting_until, think: tuple[
     return student
 
 
-async def run_wave(url: str, students: int, duration: float, think: tuple[float, float], wave: Wave) -> list:
+async def run_wave(lab: Cluster, students: int, duration: float, think: tuple[float, float], wave: Wave) -> list:
     """Every student arrives at once; they act for `duration` seconds after the last one is ready."""
     ready: list[float] = []
     started = time.perf_counter()
     end = [float("inf")]
+    cpu = [0.0]
 
     async def all_ready():
         while len(ready) + len(wave.errors) < students:
             await asyncio.sleep(0.01)
         wave.arrival = time.perf_counter() - started
         end[0] = time.perf_counter() + duration
+        cpu[0] = lab.cpu_seconds()
 
     watcher = asyncio.ensure_future(all_ready())
-    sessions = await asyncio.gather(*(play(url, i, started, lambda: end[0], think, wave, ready)
+    sessions = await asyncio.gather(*(play(lab.url, i, started, lambda: end[0], think, wave, ready)
                                       for i in range(students)))
     await watcher
+    wave.cpu = lab.cpu_seconds() - cpu[0]  # while the students acted, after they had all arrived
     wave.seconds = time.perf_counter() - started - wave.arrival
     return [session for session in sessions if session is not None]
 
@@ -125,15 +130,12 @@ def measure(lab: Cluster, students: int, duration: float, think: tuple[float, fl
     wave.memory_before = lab.memory()
 
     async def scenario():
-        sessions = await run_wave(lab.url, students, duration, think, wave)
+        sessions = await run_wave(lab, students, duration, think, wave)
         wave.memory_open = lab.memory()
         for session in sessions:
             await session.close()
 
-    cpu = lab.cpu_seconds()
-    started = time.perf_counter()
     asyncio.run(scenario())
-    wave.cpu = (lab.cpu_seconds() - cpu) * (wave.seconds / (time.perf_counter() - started))
     time.sleep(reclaim_wait(lifetime))  # the lab reclaims the closed sessions
     wave.memory_after = lab.memory()
     for process in lab.labs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -26,39 +27,49 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until_up(url: str, process: subprocess.Popen, read_log, timeout: float = 60.0) -> None:
+    """Poll `url` until it answers; RuntimeError with the server's log if the process dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=5)
+            return
+        except OSError as error:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not come up:\n{read_log()}") from error
+            time.sleep(0.2)
+
+
+@contextmanager
+def running(command: list[str], log: Path, probe: str, environment: dict[str, str] | None = None,
+            timeout: float = 60.0):
+    """Run `command` from the repository (output to the file `log`, never a pipe nobody reads, which
+    could fill and stall it) until the block ends, once the URL `probe` answers; yields the process."""
+    with open(log, "w") as output:
+        process = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=subprocess.STDOUT,
+                                   env={**os.environ, **(environment or {})})
+    try:
+        wait_until_up(probe, process, lambda: log.read_text(errors="replace"), timeout)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @contextmanager
 def serve(command: list[str], timeout: float = 60.0):
-    """Run `command --port N` from the repository until the block ends; yields (url, read_log).
-
-    The server's output goes to a temporary file (a pipe nobody reads could fill and stall it);
-    `read_log()` returns what it wrote so far.
-    """
+    """Run `command --port N` until the block ends; yields (url, read_log), `read_log()` being what the
+    server wrote so far."""
     port = free_port()
-    with tempfile.TemporaryFile(mode="w+") as log:
-        def read_log() -> str:
-            log.flush()
-            log.seek(0)
-            return log.read()
-
-        process = subprocess.Popen(command + ["--port", str(port)], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                                   text=True)
-        url = f"http://localhost:{port}/"
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=5)
-                break
-            except OSError as error:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    process.kill()
-                    process.wait()
-                    raise RuntimeError(f"{' '.join(command)} did not start:\n{read_log()}") from error
-                time.sleep(0.2)
-        try:
-            yield url, read_log
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    url = f"http://localhost:{port}/"
+    with tempfile.TemporaryDirectory(prefix="newton-lab-server-") as directory:
+        log = Path(directory) / "server.log"
+        with running(command + ["--port", str(port)], log, url, timeout=timeout):
+            yield url, lambda: log.read_text(errors="replace")
 
 
 def slider_handle(page, label: str):

@@ -69,7 +69,11 @@ class Student:
     @classmethod
     async def join(cls, url: str, timeout: float = 120.0) -> Student:
         """Open the page at `url` and its session, as a browser would; SessionError if refused."""
-        page = await AsyncHTTPClient().fetch(url, request_timeout=timeout, raise_error=False)
+        client = AsyncHTTPClient(force_instance=True)  # its own: a shared client queues requests ten at a time
+        try:
+            page = await client.fetch(url, connect_timeout=timeout, request_timeout=timeout, raise_error=False)
+        finally:
+            client.close()
         if page.code != 200:
             raise SessionError(f"GET {url}: HTTP {page.code}")
         token = TOKEN.search(page.body.decode())
