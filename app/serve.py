@@ -14,14 +14,17 @@ coalesces a fast drag into one recomputation).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
 import os
 import secrets
+import signal
 import time
 
 import panel as pn
 from bokeh.server import urls
 from panel.io.server import WSHandler
+from tornado.process import task_id
 from tornado.websocket import WebSocketHandler
 
 from app.main import create_lab
@@ -71,6 +74,19 @@ class SessionLog:
         started = self.started.pop(context.id, None)
         duration = "" if started is None else f" after {time.monotonic() - started:.1f} s"
         log.info("session %s ended%s (%d open)", context.id[:12], duration, len(self.started))
+
+
+def end_with_parent() -> None:
+    """In a worker forked by `--num-procs`: ask Linux to end this process when the parent server ends.
+
+    Tornado's parent only restarts workers that die; stopped itself, it would leave them serving.
+    """
+    if task_id() is None:  # not a forked worker
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the workers must be stopped one by one
+        log.warning("workers cannot follow the parent server here: stop them with it")
 
 
 def setting(name: str, default):
@@ -131,6 +147,7 @@ def main(argv: list[str] | None = None) -> None:
         websocket_max_message_size=options.max_message_size,
         **authentication,
     )
+    end_with_parent()
     server.start()
     server.io_loop.start()
 

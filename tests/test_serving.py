@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -61,3 +63,31 @@ def test_a_session_sending_garbage_harms_no_other():
     with serve([sys.executable, "-m", "app.serve"]) as (url, read_log):
         asyncio.run(scenario(url))
         assert "error handling message" in read_log()
+
+
+def test_several_processes_on_one_port_serve_the_lab():
+    """`--num-procs 2` (NEWTON_LAB_PROCESSES): forked workers share the port; a student's page and websocket
+    may reach different ones, and the second then builds the session from its token: slower, but it works."""
+
+    async def scenario(lab_url):
+        students = [await Student.join(lab_url) for _ in range(4)]
+        try:
+            for student in students:
+                assert await student.set_value(student.model("Slider", title="damping λ"), 0.5) > 0
+                assert student.errors == []
+        finally:
+            for student in students:
+                await student.close()
+
+    with serve([sys.executable, "-m", "app.serve", "--num-procs", "2"]) as (url, read_log):
+        asyncio.run(scenario(url))
+        assert "Traceback" not in read_log()
+    port = url.rsplit(":", 1)[1].strip("/")
+    deadline = time.monotonic() + 10
+    while workers_left(port) and time.monotonic() < deadline:  # the workers end with the parent
+        time.sleep(0.1)
+    assert not workers_left(port)
+
+
+def workers_left(port: str) -> bool:
+    return subprocess.run(["pgrep", "-f", f"app.serve --num-procs 2 --port {port}"], capture_output=True).returncode == 0
