@@ -24,8 +24,9 @@ import time
 import panel as pn
 from bokeh.server import urls
 from panel.io.server import WSHandler
+from tornado.iostream import StreamClosedError
 from tornado.process import task_id
-from tornado.websocket import WebSocketHandler
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from app.main import create_lab
 
@@ -89,6 +90,18 @@ def end_with_parent() -> None:
         log.warning("workers cannot follow the parent server here: stop them with it")
 
 
+def quiet_about_closed_pages(loop, context) -> None:
+    """An update still being written when its page closed is no error: one line, not a traceback.
+
+    Panel writes updates without waiting for them; if the session ends first, nobody collects the
+    failed write, and asyncio would log it with a traceback when it is garbage-collected.
+    """
+    if isinstance(context.get("exception"), (WebSocketClosedError, StreamClosedError)):
+        log.info("a page closed while an update to it was being sent")
+    else:
+        loop.default_exception_handler(context)
+
+
 def setting(name: str, default):
     """The environment's NEWTON_LAB_<NAME>, or `default`."""
     return os.environ.get(ENVIRONMENT_PREFIX + name, default)
@@ -108,8 +121,9 @@ def parser() -> argparse.ArgumentParser:
                            help="URL prefix when served behind a reverse proxy, e.g. /newton-lab")
     arguments.add_argument("--num-procs", type=int, default=int(setting("PROCESSES", 1)),
                            help="worker processes on this port (0: one per CPU); see docs/deploy.md")
-    arguments.add_argument("--unused-session-lifetime", type=float, default=float(setting("UNUSED_SESSION_LIFETIME", 15)),
-                           help="seconds a session is kept after its page closed or never connected")
+    arguments.add_argument("--unused-session-lifetime", type=float, default=float(setting("UNUSED_SESSION_LIFETIME", 60)),
+                           help="seconds a session is kept after its page closed or before its page connects; "
+                           "while a class arrives a page can wait that long, and its session would be built twice")
     arguments.add_argument("--keep-alive", type=float, default=float(setting("KEEP_ALIVE", 30)),
                            help="seconds between pings that keep idle websockets open through proxies")
     arguments.add_argument("--max-message-size", type=int, default=int(setting("MAX_MESSAGE_SIZE", 1 << 20)),
@@ -148,6 +162,7 @@ def main(argv: list[str] | None = None) -> None:
         **authentication,
     )
     end_with_parent()
+    server.io_loop.asyncio_loop.set_exception_handler(quiet_about_closed_pages)
     server.start()
     server.io_loop.start()
 

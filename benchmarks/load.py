@@ -26,8 +26,9 @@ from .timing import seconds
 THINK = (0.5, 3.0)  # seconds a student waits between one answer and the next change, uniformly
 WAVE_SECONDS, QUICK_WAVE_SECONDS = 20.0, 2.0
 # Seconds: closed sessions are reclaimed soon, to measure what is released. Not shorter: a page's session
-# waits unused until its websocket connects, which can take seconds while a whole class arrives.
-UNUSED_SESSION_LIFETIME, QUICK_UNUSED_SESSION_LIFETIME = 5.0, 2.0
+# waits unused until its websocket connects, which takes seconds while a class arrives; reclaimed before
+# that, it is built a second time (seen with 5 s and 20 students on two processes).
+UNUSED_SESSION_LIFETIME, QUICK_UNUSED_SESSION_LIFETIME = 10.0, 2.0
 
 
 def reclaim_wait(lifetime: float) -> float:

@@ -91,3 +91,22 @@ def test_several_processes_on_one_port_serve_the_lab():
 
 def workers_left(port: str) -> bool:
     return subprocess.run(["pgrep", "-f", f"app.serve --num-procs 2 --port {port}"], capture_output=True).returncode == 0
+
+
+def test_a_write_to_a_closed_page_is_logged_in_one_line_other_errors_in_full(caplog):
+    from tornado.websocket import WebSocketClosedError
+
+    from app.serve import quiet_about_closed_pages
+
+    loop = asyncio.new_event_loop()
+    reported = []
+    loop.default_exception_handler = reported.append
+    try:
+        with caplog.at_level("INFO", logger="newton_lab"):
+            quiet_about_closed_pages(loop, {"message": "never retrieved", "exception": WebSocketClosedError()})
+        assert reported == [] and "page closed" in caplog.text
+        other = {"message": "never retrieved", "exception": ValueError("a real bug")}
+        quiet_about_closed_pages(loop, other)
+        assert reported == [other]
+    finally:
+        loop.close()
