@@ -18,6 +18,9 @@ class Evaluations(NamedTuple):
     hvp: int = 0
 
 
+F, GRAD, HESS, HVP = range(len(Evaluations._fields))  # the kinds of evaluation, as indices into the counts
+
+
 class Oracle:
     """f, ∇f, ∇²f and Hv of a problem; each distinct request by the method is counted once.
 
@@ -27,38 +30,40 @@ class Oracle:
 
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
-        self._counts = dict.fromkeys(Evaluations._fields, 0)  # in the order of Evaluations' fields
-        self._memory: dict[str, list] = {}
+        self._counts = [0] * len(Evaluations._fields)  # in the order of Evaluations' fields
+        self._memory: list[list | None] = [None] * len(Evaluations._fields)  # per kind: [key, value, counted]
+        # How a point is handed to the problem: as Python floats where it takes them (Problem.componentwise).
+        self._point = np.ndarray.tolist if problem.componentwise else np.asarray
 
     @property
     def evaluations(self) -> Evaluations:
-        return Evaluations(*self._counts.values())
+        return Evaluations._make(self._counts)
 
-    def _evaluate(self, kind: str, function: Callable, x: np.ndarray, count: bool) -> Any:
+    def _evaluate(self, kind: int, function: Callable, x: np.ndarray, count: bool) -> Any:
         key = x.tobytes()
-        memo = self._memory.get(kind)  # [key, value, counted]
+        memo = self._memory[kind]
         if memo is None or memo[0] != key:
-            memo = self._memory[kind] = [key, function(x), False]
+            memo = self._memory[kind] = [key, function(self._point(x)), False]
         if count and not memo[2]:
             self._counts[kind] += 1
             memo[2] = True
         return memo[1]
 
     def f(self, x: np.ndarray, count: bool = True) -> float:
-        return float(self._evaluate("f", self.problem.f, x, count))
+        return float(self._evaluate(F, self.problem.f, x, count))
 
     def grad(self, x: np.ndarray, count: bool = True) -> np.ndarray:
-        return self._evaluate("grad", self.problem.grad, x, count)
+        return self._evaluate(GRAD, self.problem.grad, x, count)
 
     def hess(self, x: np.ndarray) -> np.ndarray:
-        return self._evaluate("hess", self.problem.hess, x, count=True)
+        return self._evaluate(HESS, self.problem.hess, x, count=True)
 
     def hessian_operator(self, x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         """v ↦ ∇²f(x)v for many products at one x, each product counted as an hvp."""
-        product = self.problem.hessian_operator(x)
+        product = self.problem.hessian_operator(self._point(x))
 
         def counted_product(v: np.ndarray) -> np.ndarray:
-            self._counts["hvp"] += 1
+            self._counts[HVP] += 1
             return product(v)
 
         return counted_product
@@ -66,10 +71,10 @@ class Oracle:
     # Structure of sums of squares and likelihoods; counted with the Hessian, as curvature.
     def gauss_newton_matrix(self, x: np.ndarray) -> np.ndarray:
         """2 JᵀJ, the curvature of f = ‖r‖² without the second derivatives of r."""
-        J = self.problem.jacobian(x)
-        self._counts["hess"] += 1
+        J = self.problem.jacobian(self._point(x))
+        self._counts[HESS] += 1
         return 2.0 * J.T.dot(J)
 
     def fisher(self, x: np.ndarray) -> np.ndarray:
-        self._counts["hess"] += 1
-        return self.problem.fisher(x)
+        self._counts[HESS] += 1
+        return self.problem.fisher(self._point(x))

@@ -153,6 +153,22 @@ def test_batch_equals_pointwise(name):
             np.testing.assert_allclose(batched[(..., *index)], pointwise, rtol=1e-12, atol=1e-12, err_msg=fun.__name__)
 
 
+@pytest.mark.parametrize("name", names_where(lambda p: p.componentwise))
+def test_componentwise_problems_take_a_point_as_python_floats(name):
+    """The oracle hands them points as lists of floats: every function must give what it gives for an array."""
+    problem = small(name)
+    functions = [problem.f, problem.grad, problem.hess, problem.hessian_operator]
+    functions += [fun for fun in (problem.residuals, problem.jacobian, problem.fisher) if fun is not None]
+    v = np.array([0.3, -0.7])
+    for x in sample_points(problem):
+        for fun in functions:
+            from_floats, from_array = fun(x.tolist()), fun(x)
+            if fun == problem.hessian_operator:
+                from_floats, from_array = from_floats(v), from_array(v)
+            assert np.shape(from_floats) == np.shape(from_array), fun.__name__
+            np.testing.assert_allclose(from_floats, from_array, rtol=1e-14, atol=1e-300, err_msg=fun.__name__)
+
+
 # -- stationary points ------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from helpers import best_on_circle, cosine, distances, model_decrease, relative_
 
 import solvers
 from solvers.curvature import convergence_order
+from solvers.methods.trust_region import solve_secular_equation
 
 ARMIJO_C1, WOLFE_C2 = 1e-4, 0.9  # the engine's line-search constants (solvers.linesearch defaults)
 
@@ -205,6 +206,20 @@ def test_trust_region_leaves_a_saddle_along_negative_curvature_in_the_hard_case(
     assert abs(step.step[1]) > 0.5 * radius
     g, H = problem.grad(np.array(x0)), problem.hess(np.array(x0))
     assert model_decrease(g, H, step.step) <= best_on_circle(g, H, radius) + 1e-12
+
+
+@pytest.mark.parametrize("seed", range(50))
+def test_secular_equation_puts_the_step_on_the_boundary_in_a_few_newton_steps(seed):
+    """From the left of its root, Newton on 1/‖p(λ)‖ − 1/Δ rises monotonically to it (Moré & Sorensen)."""
+    rng = np.random.default_rng(seed)
+    d = int(rng.integers(2, 6))
+    eigenvalues, g_hat = np.sort(rng.normal(size=d) * 10), rng.normal(size=d)
+    lowest = max(0.0, -eigenvalues[0])
+    radius = 0.5 * np.linalg.norm(g_hat / (eigenvalues + lowest + 1.0))  # inside: the root is beyond λ = lowest + 1
+    lam, iterations = solve_secular_equation(g_hat, eigenvalues, radius, lowest)
+    assert lam > lowest
+    assert np.linalg.norm(g_hat / (eigenvalues + lam)) == pytest.approx(radius, rel=1e-9)
+    assert iterations <= 6  # started from the right of the root, Newton overshoots and bisects: up to 9 here
 
 
 # -- Newton with a line search --------------------------------------------------------------------

@@ -90,20 +90,27 @@ def trust_region_step(g: np.ndarray, H: np.ndarray, radius: float) -> tuple[np.n
 
 
 def solve_secular_equation(g_hat, eigenvalues, radius, lowest, max_iterations=100):
-    """The λ > lowest with ‖p(λ)‖ = Δ: Newton on 1/‖p(λ)‖ − 1/Δ, safeguarded by bisection."""
+    """The λ > lowest with ‖p(λ)‖ = Δ: Newton on 1/‖p(λ)‖ − 1/Δ, safeguarded by bisection.
+
+    1/‖p(λ)‖ is concave, so Newton's iterates from a λ left of the root (‖p(λ)‖ ≥ Δ) rise monotonically
+    to it. λ = |ĝ₁|/Δ − λ₁ is one: p's first component alone has length Δ there.
+    """
+    # The d terms (ĝᵢ, λᵢ) as Python floats: for the lab's small d far cheaper than numpy calls, and for
+    # large d nothing next to the eigen-decomposition that produced them.
+    terms = list(zip(g_hat.tolist(), eigenvalues.tolist()))
     low, high = lowest, lowest + norm(g_hat) / radius  # ‖p(high)‖ ≤ Δ always
-    lam = high
+    lam = max(lowest, abs(terms[0][0]) / radius - terms[0][1])
     for iteration in range(1, max_iterations + 1):
-        shifted = eigenvalues + lam
-        p_hat = g_hat / shifted  # −p(λ) in the eigenbasis
-        norm_p = norm(p_hat)
+        p_hat = [gi / (li + lam) for gi, li in terms]  # −p(λ) in the eigenbasis
+        norm_p = math.hypot(*p_hat)
         if abs(norm_p - radius) <= SECULAR_TOLERANCE * radius:
             return lam, iteration
         if norm_p > radius:
             low = lam
         else:
             high = lam
-        derivative = p_hat.dot(p_hat / shifted) / norm_p**3  # d/dλ of 1/‖p(λ)‖ = Σ ĝᵢ²/(λᵢ+λ)³ / ‖p‖³
+        # d/dλ of 1/‖p(λ)‖ = Σ ĝᵢ²/(λᵢ+λ)³ / ‖p‖³
+        derivative = sum(pi * pi / (li + lam) for pi, (_, li) in zip(p_hat, terms)) / norm_p**3
         lam = lam - (1 / norm_p - 1 / radius) / derivative  # Newton step on φ(λ) = 1/‖p‖ − 1/Δ
         if not low < lam < high:
             lam = 0.5 * (low + high)

@@ -19,6 +19,7 @@ class Rosenbrock(Problem):
         "b": Option(100.0, "steepness of the valley walls", low=0.0, high=1e4, low_open=True, log=True),
     }
     dim = 2
+    componentwise = True
     x0 = np.array([-1.2, 1.0])
     window = ((-2.0, 2.0), (-1.0, 3.0))
 
@@ -58,16 +59,20 @@ class SumOfSquares(Problem):
     ∇f = 2 Jᵀr and ∇²f = 2 JᵀJ + 2 Σₖ rₖ ∇²rₖ; Gauss–Newton keeps the first term and drops the second.
     """
 
+    componentwise = True
+
     def residual_curvature(self, x):
         """Σₖ rₖ(x) ∇²rₖ(x), shape (2, 2, ...)."""
         raise NotImplementedError
 
+    # One point takes BLAS products, a batch einsum: its set-up costs more than a point's arithmetic.
     def f(self, x):
         r = self.residuals(x)
-        return (r * r).sum(axis=0)
+        return r.dot(r) if r.ndim == 1 else (r * r).sum(axis=0)
 
     def grad(self, x):
-        return 2 * np.einsum("k...,ki...->i...", self.residuals(x), self.jacobian(x))
+        r, J = self.residuals(x), self.jacobian(x)
+        return 2 * (r.dot(J) if r.ndim == 1 else np.einsum("k...,ki...->i...", r, J))
 
     def hess(self, x):
         jacobian = self.jacobian(x)
@@ -110,6 +115,7 @@ class Saddle(Problem):
     title = "Saddle"
     formula = r"f(x, y) = x^2 - y^2"
     dim = 2
+    componentwise = True
     x0 = np.array([1.5, 0.05])  # close to the stable axis: Newton jumps onto the saddle
     window = ((-2.0, 2.0), (-2.0, 2.0))
 
@@ -134,6 +140,7 @@ class MonkeySaddle(Problem):
     title = "Monkey saddle"
     formula = r"f(x, y) = x^3 - 3\,x y^2"
     dim = 2
+    componentwise = True
     x0 = np.array([1.0, 0.3])  # Newton only halves the distance to the degenerate saddle at each step
     window = ((-1.5, 1.5), (-1.5, 1.5))
 
@@ -189,6 +196,7 @@ class SixHumpCamel(Problem):
     title = "Six-hump camel"
     formula = r"f(x, y) = \left(4 - 2.1\,x^2 + \tfrac{x^4}{3}\right) x^2 + xy + \left(-4 + 4y^2\right) y^2"
     dim = 2
+    componentwise = True
     x0 = np.array([-1.0, 0.5])  # Newton heads for a saddle, gradient descent for a global minimum
     window = ((-2.0, 2.0), (-1.0, 1.0))
 

@@ -34,6 +34,7 @@ class GaussianMLE(Problem):
         "seed": Option(0, "seed of the sample", low=0, integer=True),
     }
     dim = 2
+    componentwise = True
     x0 = np.array([-1.0, 1.0])  # σ = e: the μ-gradient is scaled down by e^{−2s}, the natural gradient is not
     window = ((-2.0, 4.0), (-1.5, 2.0))
 
