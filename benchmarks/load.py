@@ -43,7 +43,7 @@ class Wave:
     """What a wave of students saw, and what it cost the lab."""
 
     students: int
-    latencies: list[float] = field(default_factory=list)
+    changes: list[tuple[float, float]] = field(default_factory=list)  # (seconds into the wave it was sent, latency)
     errors: list[str] = field(default_factory=list)
     arrival: float = float("nan")  # seconds until every student's first change was answered
     seconds: float = 0.0  # wall time of the acting part
@@ -51,6 +51,16 @@ class Wave:
     memory_before: int = 0
     memory_open: int = 0  # with every session open
     memory_after: int = 0  # once every session was closed and reclaimed
+
+    @property
+    def latencies(self) -> list[float]:
+        """Changes sent once the whole class was in: what a student meets in the lecture."""
+        return [latency for sent, latency in self.changes if sent >= self.arrival]
+
+    @property
+    def arrival_latencies(self) -> list[float]:
+        """Changes sent while others were still arriving: they wait behind the sessions being built."""
+        return [latency for sent, latency in self.changes if sent < self.arrival]
 
     @property
     def throughput(self) -> float:
@@ -85,8 +95,9 @@ async def play(url: str, index: int, started: float, acting_until, think: tuple[
         first = True
         while first or time.perf_counter() < acting_until():
             what, change = changes[count % len(changes)]
+            sent = time.perf_counter() - started
             try:
-                wave.latencies.append(await change())
+                wave.changes.append((sent, await change()))
             except SessionError as error:
                 raise SessionError(f"{what} change: {error}") from None
             count += 1
@@ -178,8 +189,12 @@ def run(quick: bool) -> Section:
         "giving it back to the system, so the lab's resident memory stays at the high-water mark of the largest "
         "wave; the leak test is therefore the largest wave run again: what it leaves behind must be within 10 % of "
         "what the first run left (\"after / before\" is against the memory before each wave).",
-        table(["lab", "students", "arrival", "changes", "p50", "p95", "max", "errors", "changes/s", "lab CPU",
-               "memory open", "per session", "after / before"], rows),
+        "Changes are counted apart by when they were sent: while the class was still arriving (each student's "
+        "first change, and more from the early ones), when they wait behind the sessions being built; and once "
+        "every student was in, the lecture itself, to which the latency targets apply.",
+        table(["lab", "students", "arrival", "changes while arriving", "p50", "p95", "changes once all are in",
+               "p50", "p95", "max", "errors", "changes/s", "lab CPU", "memory open", "per session",
+               "after / before"], rows),
         "Throughput at saturation (students change again as soon as they are answered, no think time): "
         + "; ".join(f"{label}: {wave.throughput:.0f} changes/s, p50 {seconds(np.median(wave.latencies))}"
                     for label, wave in saturated.items()) + ".",
@@ -189,8 +204,10 @@ def run(quick: bool) -> Section:
 
 def wave_row(label: str, wave: Wave) -> list:
     latencies = np.array(wave.latencies or [np.nan])
+    arriving = np.array(wave.arrival_latencies or [np.nan])
     per_session = (wave.memory_open - wave.memory_before) / wave.students
-    return [label, wave.students, seconds(wave.arrival), len(wave.latencies), seconds(np.median(latencies)),
+    return [label, wave.students, seconds(wave.arrival), len(arriving), seconds(np.median(arriving)),
+            seconds(np.percentile(arriving, 95)), len(wave.latencies), seconds(np.median(latencies)),
             seconds(np.percentile(latencies, 95)), seconds(latencies.max()), len(wave.errors),
             f"{wave.throughput:.0f}", f"{wave.cpu / wave.seconds:.2f} CPUs" if wave.seconds else "–",
             f"{wave.memory_open / 1e6:.0f} MB", f"{per_session / 1e6:.1f} MB",
