@@ -10,7 +10,7 @@ from __future__ import annotations
 from bokeh.layouts import column, row
 from bokeh.models import Button, ColumnDataSource, CustomJS, Div, Slider, Span
 
-# Shared by every callback: `show(k)` copies row k of `focus` into `current` and writes the readout.
+# The controls' callback: `show(k)` copies row k of `focus` into `current` and writes the readout.
 PRELUDE = """
 const quiet = {sync: false};  // the browser's own business: nothing goes to the server
 const length = () => (focus.data.k || []).length;
@@ -78,7 +78,8 @@ function toggle() {
 
 # Installed once per page: → / ← step, space plays or pauses, r resets; typing in a field is left alone.
 KEYS = """
-if (!window.newtonLabKeys) {
+function installKeys() {
+  if (window.newtonLabKeys) return;
   window.newtonLabKeys = true;
   document.addEventListener('keydown', (event) => {
     const target = event.composedPath()[0];
@@ -94,6 +95,18 @@ if (!window.newtonLabKeys) {
 }
 """
 
+# One callback for every control, told apart by the model that fired it: a callback per control would
+# send the prelude above once per control in every new session's document.
+ACTIONS = """
+const origin = cb_obj.origin ?? cb_obj;  // a click's button, or the model that changed
+if (origin === reset) { stop(); show(0); }
+else if (origin === back) { stop(); show(k() - 1); }
+else if (origin === play) { toggle(); }
+else if (origin === step) { stop(); show(k() + 1); }
+else if (origin === slider) { if (slider.value !== k()) { stop(); show(slider.value); } }
+else { installKeys(); show(k()); }  // the page has loaded, or new data came from the server
+"""
+
 
 class IterationControls:
     """The buttons, the iteration slider and the speed slider, wired to their browser-side callbacks."""
@@ -107,21 +120,14 @@ class IterationControls:
         self.back = Button(label="◀ Step back", width=92)
         self.play = Button(label="▶ Play", width=76, button_type="primary")
         self.step = Button(label="Step ▶", width=68)
-        args = dict(focus=focus, current=current, model=model, readout=readout, marker=marker, slider=self.slider,
-                    play=self.play, speed=self.speed)
-
-        def callback(action: str) -> CustomJS:
-            return CustomJS(args=args, code=PRELUDE + action)
-
-        self.reset.js_on_event("button_click", callback("stop(); show(0);"))
-        self.back.js_on_event("button_click", callback("stop(); show(k() - 1);"))
-        self.play.js_on_event("button_click", callback("toggle();"))
-        self.step.js_on_event("button_click", callback("stop(); show(k() + 1);"))
-        self.slider.js_on_change("value", callback("if (cb_obj.value !== k()) { stop(); show(cb_obj.value); }"))
-        # New data from the server keeps the iteration shown (clipped to the new length).
-        self.refresh = callback("show(k());")
-        focus.js_on_change("data", self.refresh)
-        self.on_page_load = callback(KEYS + "show(k());")
+        callback = CustomJS(code=PRELUDE + KEYS + ACTIONS, args=dict(
+            focus=focus, current=current, model=model, readout=readout, marker=marker, slider=self.slider,
+            play=self.play, speed=self.speed, reset=self.reset, back=self.back, step=self.step))
+        for button in (self.reset, self.back, self.play, self.step):
+            button.js_on_event("button_click", callback)
+        self.slider.js_on_change("value", callback)
+        focus.js_on_change("data", callback)  # new data keeps the iteration shown, clipped to the new length
+        self.on_page_load = callback  # installs the keys and shows the first iterate
 
     def layout(self):
         return column(row(self.reset, self.back, self.play, self.step), self.slider, self.speed,

@@ -12,15 +12,24 @@ import html
 import numpy as np
 import panel as pn
 import param
+from bokeh.core.properties import field
 from bokeh.events import Tap
 from bokeh.models import (
     Arrow,
     ColumnDataSource,
+    ContourRenderer,
     CustomJSTickFormatter,
     Div,
+    Ellipse,
+    GlyphRenderer,
     InlineStyleSheet,
+    Legend,
+    LegendItem,
     LinearColorMapper,
+    MultiLine,
+    MultiPolygons,
     NormalHead,
+    Scatter,
     Span,
     TeeHead,
 )
@@ -44,6 +53,8 @@ METHOD_COLOURS = {
 # Iterates are coloured through their method's index into the colours: numbers travel as one binary
 # buffer, where a column of colour strings is serialised element by element on every update.
 METHOD_INDEX = {method: index for index, method in enumerate(METHOD_COLOURS)}
+# One Cividis colour per band between contour levels, dark in the valleys.
+BAND_COLOURS = [Cividis256[int(i)] for i in np.linspace(0, 255, scene.CONTOUR_LEVELS - 1)]
 KIND_MARKERS = {"minimum": "circle", "saddle": "triangle", "maximum": "square"}
 PRESENTATION_SCALE = 1.6
 SCALED_PROPERTIES = ("line_width", "size", "axis_label_text_font_size", "major_label_text_font_size",
@@ -75,23 +86,27 @@ class ContourView(pn.viewable.Viewer):
             toolbar_location="above", match_aspect=False, output_backend="canvas", name="contour-plot",
         )
         self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = "x₁", "x₂"
-        self.contours = None
+        self.contours = contour_renderer()
+        self.figure.renderers.append(self.contours)  # first: below everything
         # Every method's path in one multi-line and its iterates in one scatter: a handful of models
         # instead of a renderer per method keeps a new session cheap and each update one message.
+        # Glyphs go in through `add_glyph`: `figure.scatter` and its kind add a dimmed and a muted copy of
+        # every glyph, two models per renderer that nothing here shows (no selection, no muting legend).
         self.paths = ColumnDataSource({"xs": [], "ys": [], "colour": [], "title": [], "method": []}, name="paths")
         self.iterates = ColumnDataSource({"x": [], "y": [], "method_index": []}, name="iterates")
-        self.figure.multi_line("xs", "ys", line_color="colour", line_width=2.5, source=self.paths, legend_field="title")
-        method_colours = LinearColorMapper(palette=list(METHOD_COLOURS.values()), low=-0.5,
-                                           high=len(METHOD_COLOURS) - 0.5)  # a model per session, like every model
-        self.figure.scatter("x", "y", color={"field": "method_index", "transform": method_colours}, size=5,
-                            source=self.iterates)
-        self.figure.legend.location = "bottom_right"
-        self.figure.legend.background_fill_alpha = 0.8
+        paths = self.figure.add_glyph(self.paths, MultiLine(xs="xs", ys="ys", line_color="colour", line_width=2.5))
+        self.figure.add_layout(Legend(items=[LegendItem(label=field("title"), renderers=[paths])],
+                                      location="bottom_right", background_fill_alpha=0.8))
+        method_colour = {"field": "method_index", "transform": LinearColorMapper(  # a model per session, like every model
+            palette=list(METHOD_COLOURS.values()), low=-0.5, high=len(METHOD_COLOURS) - 0.5)}
+        self.figure.add_glyph(self.iterates, Scatter(x="x", y="y", size=5, fill_color=method_colour,
+                                                     line_color=method_colour))
         self.landmarks = ColumnDataSource({"x": [], "y": [], "marker": [], "kind": []})
-        self.figure.scatter("x", "y", marker="marker", source=self.landmarks, size=11,
-                            fill_color="white", line_color="black", line_width=1.5)
+        self.figure.add_glyph(self.landmarks, Scatter(x="x", y="y", marker="marker", size=11, fill_color="white",
+                                                      line_color="black", line_width=1.5))
         self.start = ColumnDataSource({"x": [], "y": []})
-        self.figure.scatter("x", "y", marker="star", size=16, source=self.start, fill_color="white", line_color="black")
+        self.figure.add_glyph(self.start, Scatter(x="x", y="y", marker="star", size=16, fill_color="white",
+                                                  line_color="black"))
         self.current = ColumnDataSource({})
         self.figure.add_layout(Arrow(
             source=self.current, x_start="x", y_start="y", x_end="gradient_end_x", y_end="gradient_end_y",
@@ -101,26 +116,27 @@ class ContourView(pn.viewable.Viewer):
             source=self.current, x_start="x", y_start="y", x_end="newton_end_x", y_end="newton_end_y",
             line_color=NEWTON_GOLD, line_width=3, end=NormalHead(size=12, fill_color=NEWTON_GOLD, line_color=NEWTON_GOLD),
         ))
+        tee = TeeHead(size=6, line_color="white")  # one head for both ends of all four axes
         for i in (1, 2):  # the Hessian's eigenvector axes: solid where f curves up, dashed where it curves down
             for curvature, dash in (("up", "solid"), ("down", "dashed")):
                 self.figure.add_layout(Arrow(
                     source=self.current, x_start=f"axis_{i}_{curvature}_x0", y_start=f"axis_{i}_{curvature}_y0",
                     x_end=f"axis_{i}_{curvature}_x1", y_end=f"axis_{i}_{curvature}_y1", line_color="white",
-                    line_width=1.5, line_dash=dash, start=TeeHead(size=6, line_color="white"),
-                    end=TeeHead(size=6, line_color="white"),
+                    line_width=1.5, line_dash=dash, start=tee, end=tee,
                 ))
         self.figure.add_layout(Arrow(  # the step the focused method actually took (damped, searched, ...)
             source=self.current, x_start="x", y_start="y", x_end="step_end_x", y_end="step_end_y",
             line_color="black", line_width=1.5, line_dash="dotted", end=NormalHead(size=8, fill_color="black"),
         ))
-        self.figure.scatter("newton_clip_x", "newton_clip_y", source=self.current, marker="x", size=16,
-                            line_color=NEWTON_GOLD, line_width=3)  # the Newton step leaves the view here
+        self.figure.add_glyph(self.current, Scatter(  # the Newton step leaves the view here
+            x="newton_clip_x", y="newton_clip_y", marker="x", size=16, line_color=NEWTON_GOLD, line_width=3))
         # The trust region, for trust_region: an ellipse in data units is a true circle on unequal axes.
-        self.figure.ellipse("x", "y", width="trust_diameter", height="trust_diameter", source=self.current,
-                            fill_alpha=0.0, line_color="white", line_dash="dashed", line_width=1.5)
+        self.figure.add_glyph(self.current, Ellipse(x="x", y="y", width="trust_diameter", height="trust_diameter",
+                                                    fill_alpha=0.0, line_color="white", line_dash="dashed",
+                                                    line_width=1.5))
         self.model = ColumnDataSource({"xs": [], "ys": []}, name="model-contours")  # filled in the browser
-        self.model_contours = self.figure.multi_line("xs", "ys", source=self.model, line_color=NEWTON_GOLD,
-                                                     line_dash="dashed", line_width=1.5, visible=False)
+        self.model_contours = self.figure.add_glyph(self.model, MultiLine(
+            xs="xs", ys="ys", line_color=NEWTON_GOLD, line_dash="dashed", line_width=1.5), visible=False)
         self.figure.on_event(Tap, self._set_start)
 
     def _set_start(self, event: Tap) -> None:
@@ -131,13 +147,7 @@ class ContourView(pn.viewable.Viewer):
         (x_low, x_high), (y_low, y_high) = problem.window
         self.figure.x_range.update(start=x_low, end=x_high)
         self.figure.y_range.update(start=y_low, end=y_high)
-        if self.contours is None:
-            palette = [Cividis256[int(i)] for i in np.linspace(0, 255, len(grid.levels) - 1)]
-            self.contours = self.figure.contour(grid.xs, grid.ys, grid.values, grid.levels, fill_color=palette,
-                                                line_color="white", line_alpha=0.25, line_width=0.8)
-            self.figure.renderers.insert(0, self.figure.renderers.pop())  # contours below everything
-        else:
-            self.contours.set_data(grid.contours)
+        self.contours.set_data(grid.contours)
         points = problem.stationary_points
         self.landmarks.data = {
             "x": [p.x[0] for p in points], "y": [p.x[1] for p in points],
@@ -175,9 +185,9 @@ class ConvergenceView(pn.viewable.Viewer):
         self.figure = figure(height=260, sizing_mode="stretch_width", tools="pan,wheel_zoom,reset",
                              x_axis_label="iteration k", y_axis_label="log₁₀(f − f*), dashed log₁₀‖x − x*‖")
         self.errors = ColumnDataSource({"ks": [], "log_f_error": [], "log_x_error": [], "colour": []})
-        self.figure.multi_line("ks", "log_f_error", line_color="colour", line_width=2, source=self.errors)
-        self.figure.multi_line("ks", "log_x_error", line_color="colour", line_width=1.5, line_dash="dashed",
-                               source=self.errors)
+        self.figure.add_glyph(self.errors, MultiLine(xs="ks", ys="log_f_error", line_color="colour", line_width=2))
+        self.figure.add_glyph(self.errors, MultiLine(xs="ks", ys="log_x_error", line_color="colour", line_width=1.5,
+                                                     line_dash="dashed"))
         self.marker = Span(location=0, dimension="height", line_color=NEWTON_GOLD, line_width=2)
         self.figure.add_layout(self.marker)
 
@@ -270,57 +280,50 @@ class Lab(pn.viewable.Viewer):
             self.readout.styles = {"font-size": f"{100 * factor:.0f}%"}
 
     def controls(self) -> pn.Column:
+        # Every widget costs a new session a few milliseconds of the server's time while a whole class is
+        # arriving: each is built when first shown, and most sessions never show some of them.
         state = self.state
         problem_parameters = {
-            "kappa": pn.widgets.FloatInput.from_param(state.param.kappa, label="condition number κ"),
-            "angle": pn.widgets.FloatSlider.from_param(state.param.angle, label="rotation (degrees)"),
-            "a": pn.widgets.FloatSlider.from_param(state.param.a, label="a: minimum at (a, a²)", step=0.1),
-            "b": pn.widgets.FloatInput.from_param(state.param.b, label="b: valley steepness"),
+            "kappa": lambda: pn.widgets.FloatInput.from_param(state.param.kappa, label="condition number κ"),
+            "angle": lambda: pn.widgets.FloatSlider.from_param(state.param.angle, label="rotation (degrees)"),
+            "a": lambda: pn.widgets.FloatSlider.from_param(state.param.a, label="a: minimum at (a, a²)", step=0.1),
+            "b": lambda: pn.widgets.FloatInput.from_param(state.param.b, label="b: valley steepness"),
         }
+        built: dict[str, pn.widgets.Widget] = {}
 
-        def show_parameters(*_) -> None:  # only the chosen problem's own parameters
-            for name, widget in problem_parameters.items():
-                widget.visible = name in PROBLEM_PARAMETERS.get(state.problem, ())
+        def parameter_widget(name: str) -> pn.widgets.Widget:
+            if name not in built:
+                built[name] = answer_at_once(problem_parameters[name]())
+            return built[name]
 
-        state.param.watch(show_parameters, "problem")
-        show_parameters()
-        widgets = [
-            pn.widgets.Select.from_param(state.param.problem, label="problem"),
-            *problem_parameters.values(),
+        problem = answer_at_once(pn.widgets.Select.from_param(state.param.problem, label="problem"))
+        below = [answer_at_once(widget) for widget in (
             pn.widgets.MultiChoice.from_param(state.param.methods, label="methods", max_items=MAX_METHODS),
             pn.widgets.Select.from_param(state.param.focus, label="arrows for"),
             damping_slider(state),
             pn.widgets.FloatInput.from_param(state.param.lr, label="learning rate η"),
-        ]
-        more = [
-            pn.widgets.FloatSlider.from_param(state.param.beta, label="momentum β"),
-            pn.widgets.FloatInput.from_param(state.param.natural_lr, label="natural-gradient step η"),
-            pn.widgets.FloatInput.from_param(state.param.radius, label="initial trust radius"),
-            pn.widgets.IntSlider.from_param(state.param.memory, label="L-BFGS memory"),
-            pn.widgets.IntSlider.from_param(state.param.cg_iters, label="CG iterations (Newton-CG)"),
-            pn.widgets.IntSlider.from_param(state.param.max_iter, label="max iterations"),
-            pn.widgets.FloatInput.from_param(state.param.tol, label="tolerance on ‖∇f‖"),
-        ]
-        for widget in widgets + more:
-            # Panel waits 50 ms after a change before processing it; the lab recomputes in a few ms,
-            # so it answers at once. A fast drag is still coalesced: changes that arrive while one is
-            # pending are merged into it by Panel's queue of pending events.
-            widget._debounce = 0
+        )]
         # The settings a lecture seldom touches stay folded, so that the plot fits a 1280×720 projector.
-        # They join the page when first unfolded: most sessions never do, and every widget costs a new
-        # session a few milliseconds of the server's time while a whole class is arriving.
         settings = pn.Card(title="more settings", collapsed=True, sizing_mode="stretch_width")
 
         def unfold(event) -> None:
             if not event.new and not settings.objects:
-                settings.objects = more
+                settings.objects = [answer_at_once(widget) for widget in more_settings(state)]
 
         settings.param.watch(unfold, "collapsed")
         toggles = pn.Row(
             pn.widgets.Toggle.from_param(state.param.show_model, label="quadratic model"),
             pn.widgets.Toggle.from_param(state.param.presentation, label="projector mode"),
         )
-        return pn.Column(*widgets, settings, toggles, sizing_mode="stretch_width")
+        controls = pn.Column(sizing_mode="stretch_width")
+
+        def show_parameters(*_) -> None:  # only the chosen problem's own parameters
+            parameters = [parameter_widget(name) for name in PROBLEM_PARAMETERS.get(state.problem, ())]
+            controls.objects = [problem, *parameters, *below, settings, toggles]
+
+        state.param.watch(show_parameters, "problem")
+        show_parameters()
+        return controls
 
     def __panel__(self):
         # Side by side on a projector, stacked on a phone: the flex box wraps the plots below the controls.
@@ -330,6 +333,19 @@ class Lab(pn.viewable.Viewer):
         plots = pn.Column(self.contour, self.convergence, self.results, sizing_mode="stretch_both",
                           min_height=700, styles={"flex": "1 1 360px"})
         return pn.FlexBox(sidebar, plots, flex_wrap="wrap", sizing_mode="stretch_width")
+
+
+def contour_renderer() -> ContourRenderer:
+    """Filled bands under faint white level lines, empty until `set_data` gives it a problem's contours.
+
+    Fed the contours every session shares (`scene.contour_grid`): `figure.contour` would trace them
+    again for each new session.
+    """
+    bands = GlyphRenderer(data_source=ColumnDataSource({"colour": BAND_COLOURS}),  # kept by `set_data`
+                          glyph=MultiPolygons(fill_color="colour", line_alpha=0, line_width=0))
+    levels = GlyphRenderer(data_source=ColumnDataSource(),
+                           glyph=MultiLine(line_color="white", line_alpha=0.25, line_width=0.8))
+    return ContourRenderer(fill_renderer=bands, line_renderer=levels)
 
 
 def drawable(runs: dict[str, scene.MethodRun]) -> list[tuple[str, dict]]:
@@ -350,6 +366,27 @@ def scale_figure(figure_, factor: float, base_sizes: dict) -> None:
                 setattr(model, name, f"{float(base[:-2]) * factor:.0f}px")
             elif isinstance(base, dict) and isinstance(base.get("value"), (int, float)):  # a sized marker spec
                 setattr(model, name, base["value"] * factor)
+
+
+def more_settings(state: LabState) -> list[pn.widgets.Widget]:
+    """The settings that only some methods take."""
+    return [
+        pn.widgets.FloatSlider.from_param(state.param.beta, label="momentum β"),
+        pn.widgets.FloatInput.from_param(state.param.natural_lr, label="natural-gradient step η"),
+        pn.widgets.FloatInput.from_param(state.param.radius, label="initial trust radius"),
+        pn.widgets.IntSlider.from_param(state.param.memory, label="L-BFGS memory"),
+        pn.widgets.IntSlider.from_param(state.param.cg_iters, label="CG iterations (Newton-CG)"),
+        pn.widgets.IntSlider.from_param(state.param.max_iter, label="max iterations"),
+        pn.widgets.FloatInput.from_param(state.param.tol, label="tolerance on ‖∇f‖"),
+    ]
+
+
+def answer_at_once(widget: pn.widgets.Widget) -> pn.widgets.Widget:
+    """Panel waits 50 ms after a change before processing it; the lab recomputes in a few ms, so it
+    answers at once. A fast drag is still coalesced: changes that arrive while one is pending are
+    merged into it by Panel's queue of pending events."""
+    widget._debounce = 0
+    return widget
 
 
 def damping_slider(state: LabState) -> pn.widgets.FloatSlider:

@@ -32,18 +32,26 @@ class Oracle:
         self.problem = problem
         self._counts = [0] * len(Evaluations._fields)  # in the order of Evaluations' fields
         self._memory: list[list | None] = [None] * len(Evaluations._fields)  # per kind: [key, value, counted]
-        # How a point is handed to the problem: as Python floats where it takes them (Problem.componentwise).
-        self._point = np.ndarray.tolist if problem.componentwise else np.asarray
+        self._componentwise = problem.componentwise
 
     @property
     def evaluations(self) -> Evaluations:
         return Evaluations._make(self._counts)
 
+    def _at(self, function: Callable, x: np.ndarray) -> Any:
+        """function(x), given x as Python floats where the problem takes them (Problem.componentwise)."""
+        if self._componentwise:
+            try:
+                return function(x.tolist())
+            except OverflowError:  # a float's power raises where numpy's gives inf: let numpy answer
+                pass
+        return function(x)
+
     def _evaluate(self, kind: int, function: Callable, x: np.ndarray, count: bool) -> Any:
         key = x.tobytes()
         memo = self._memory[kind]
         if memo is None or memo[0] != key:
-            memo = self._memory[kind] = [key, function(self._point(x)), False]
+            memo = self._memory[kind] = [key, self._at(function, x), False]
         if count and not memo[2]:
             self._counts[kind] += 1
             memo[2] = True
@@ -60,7 +68,7 @@ class Oracle:
 
     def hessian_operator(self, x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         """v ↦ ∇²f(x)v for many products at one x, each product counted as an hvp."""
-        product = self.problem.hessian_operator(self._point(x))
+        product = self._at(self.problem.hessian_operator, x)
 
         def counted_product(v: np.ndarray) -> np.ndarray:
             self._counts[HVP] += 1
@@ -71,10 +79,10 @@ class Oracle:
     # Structure of sums of squares and likelihoods; counted with the Hessian, as curvature.
     def gauss_newton_matrix(self, x: np.ndarray) -> np.ndarray:
         """2 JᵀJ, the curvature of f = ‖r‖² without the second derivatives of r."""
-        J = self.problem.jacobian(self._point(x))
+        J = self._at(self.problem.jacobian, x)
         self._counts[HESS] += 1
         return 2.0 * J.T.dot(J)
 
     def fisher(self, x: np.ndarray) -> np.ndarray:
         self._counts[HESS] += 1
-        return self.problem.fisher(self._point(x))
+        return self._at(self.problem.fisher, x)

@@ -158,7 +158,7 @@ def invalid_values(option: Option) -> st.SearchStrategy:
 
 # -- starts ---------------------------------------------------------------------------------------------
 
-EDGE_COORDINATES = [0.0, -0.0, 1.0, -1.0, FAR, -FAR, 1e-300, -5e-324, 1e3, -1e3]
+EDGE_COORDINATES = [0.0, -0.0, 1.0, -1.0, FAR, -FAR, 1e-300, -5e-324, 1e3, -1e3, 1e300, -1e155]  # powers overflow
 
 
 @dataclass(frozen=True)
@@ -218,6 +218,14 @@ def invalid_combination(method: str, problem: solvers.Problem, options: dict) ->
     if method == "levenberg_marquardt" and settings_["curvature"] == "gauss_newton" and not problem.has_residuals:
         return "curvature"
     return None
+
+
+@pytest.mark.parametrize("method, problem", PAIRS)
+def test_a_start_where_f_overflows_ends_the_run_with_a_message(method, problem):
+    """Python's float powers raise OverflowError where numpy's give inf: no run may let it out."""
+    small = solvers.get_problem(problem, **{k: v for k, v in PROBLEM_CAPS.items() if k in PROBLEMS[problem].parameters})
+    trace = solvers.run(small, method, [1e300] * small.dim)
+    assert trace.status in STATUSES and trace.message
 
 
 @st.composite
