@@ -68,6 +68,11 @@ table.readout td.positive { color: #009E73; font-weight: 700; }
 table.readout td.verdict { padding-top: 6px; font-style: italic; }
 table.readout td.event { color: #555; }
 """
+RESULTS_CSS = """
+table.results { border-collapse: collapse; font-size: 14px; }
+table.results th, table.results td { text-align: left; padding: 2px 12px 2px 0; }
+table.results th { font-weight: 600; border-bottom: 1px solid #ccc; }
+"""
 # The damping slider moves log₁₀ λ; its lowest notch is λ = 0, pure Newton.
 LOG_DAMPING_RANGE, PURE_NEWTON_NOTCH = (-3.0, 4.0), -3.25
 DAMPING_LABEL_JS = (
@@ -216,7 +221,8 @@ class Lab(pn.viewable.Viewer):
         self.focus = ColumnDataSource({"k": []})
         self.readout = Div(text="", sizing_mode="stretch_width", css_classes=["readout"],
                            stylesheets=[InlineStyleSheet(css=READOUT_CSS)])
-        self.results = pn.pane.HTML(sizing_mode="stretch_width")
+        # A plain Bokeh Div: its text is sent as it is, where Panel's HTML pane spends milliseconds per update.
+        self.results = Div(text="", sizing_mode="stretch_width", stylesheets=[InlineStyleSheet(css=RESULTS_CSS)])
         self.formula = pn.pane.LaTeX(sizing_mode="stretch_width")
         self.iterations = IterationControls(self.focus, self.contour.current, self.contour.model, self.readout,
                                             self.convergence.marker)
@@ -260,7 +266,7 @@ class Lab(pn.viewable.Viewer):
                 self.convergence.show_runs(runs)
             if state.focus in changed or state.focus != self.focused:
                 self.focus.data = focus.columns if focus is not None and focus.trace is not None else {"k": []}
-            self.results.object = results_table(runs)
+            self.results.text = results_table(runs)
             if state.focus != self.focused:
                 method = solvers.METHODS[state.focus]
                 self.formula.object = f"{method.title}: ${method.formula}$"
@@ -330,7 +336,7 @@ class Lab(pn.viewable.Viewer):
         sidebar = pn.Column(self.controls(), pn.pane.Bokeh(self.iterations.layout()), pn.pane.Bokeh(self.readout),
                             self.formula,
                             width=340, styles={"flex": "0 0 340px"})
-        plots = pn.Column(self.contour, self.convergence, self.results, sizing_mode="stretch_both",
+        plots = pn.Column(self.contour, self.convergence, pn.pane.Bokeh(self.results), sizing_mode="stretch_both",
                           min_height=700, styles={"flex": "1 1 360px"})
         return pn.FlexBox(sidebar, plots, flex_wrap="wrap", sizing_mode="stretch_width")
 

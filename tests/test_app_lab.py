@@ -72,13 +72,13 @@ def test_a_new_problem_redraws_landmarks_and_view(lab):
 
 def test_a_method_that_cannot_run_says_why_and_the_others_still_draw(lab):
     lab.state.methods = ["newton", "natural_gradient"]
-    assert "natural_gradient needs a likelihood" in lab.results.object
+    assert "natural_gradient needs a likelihood" in lab.results.text
     assert len(trajectory(lab, "newton")) > 1 and len(trajectory(lab, "natural_gradient")) == 0
 
 
 def test_a_diverging_method_reports_its_status_and_keeps_its_finite_path(lab):
     lab.state.param.update(methods=["gd"], lr=0.05)
-    assert "diverged" in lab.results.object
+    assert "diverged" in lab.results.text
     assert np.isfinite(trajectory(lab, "gd")).all()
 
 
