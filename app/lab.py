@@ -254,9 +254,11 @@ class Lab(pn.viewable.Viewer):
         for method in state.methods:
             options = state.method_options(method)
             key = (state.problem_key(), tuple(state.x0), state.max_iter, state.tol, tuple(options.items()))
+            full = method == state.focus  # the arrows' method needs every column, the others their path
             previous = shown.get(method)
-            runs[method] = (previous if previous is not None and previous.key == key else
-                            scene.run_method(problem, method, state.x0, state.max_iter, state.tol, options, key))
+            reusable = previous is not None and previous.key == key and (previous.full or not full)
+            runs[method] = (previous if reusable else
+                            scene.run_method(problem, method, state.x0, state.max_iter, state.tol, options, key, full))
         changed = {m for m in set(runs) | set(shown) if runs.get(m) is not shown.get(m)}
         self.runs = runs
         focus = runs.get(state.focus)

@@ -71,16 +71,34 @@ class MethodRun:
     error: str = ""
     columns: dict[str, Any] = field(default_factory=dict)
     key: Any = None  # what the run was computed from, so that an unchanged run is not recomputed
+    full: bool = True  # with every column a view shows at an iterate, not only its path (`path_columns`)
 
 
 def run_method(problem: solvers.Problem, method: str, x0, max_iter: int, tol: float, options: dict,
-               key: Any = None) -> MethodRun:
-    """Run one method; bad settings become a message instead of an exception."""
+               key: Any = None, full: bool = True) -> MethodRun:
+    """Run one method; bad settings become a message instead of an exception.
+
+    Only the method whose arrows are drawn needs every column (`full`); the others draw their path and
+    errors, and run without the per-iterate curvature that only the arrows and readouts show.
+    """
     try:
-        trace = solvers.run(problem, method, x0=x0, max_iter=max_iter, tol=tol, **options)
+        trace = solvers.run(problem, method, x0=x0, max_iter=max_iter, tol=tol, diagnostics=full, **options)
     except ValueError as error:
-        return MethodRun(method, None, error=str(error), key=key)
-    return MethodRun(method, trace, columns=iterate_columns(trace, problem), key=key)
+        return MethodRun(method, None, error=str(error), key=key, full=full)
+    columns = iterate_columns(trace, problem) if full else path_columns(trace, problem)
+    return MethodRun(method, trace, columns=columns, key=key, full=full)
+
+
+def path_columns(trace: solvers.Trace, problem: solvers.Problem) -> dict[str, np.ndarray]:
+    """The iterates and their errors, indexed by k: what the trajectory and convergence plots draw."""
+    xs, fs = trace.xs, trace.fs
+    reference = reference_point(trace, problem)
+    with np.errstate(all="ignore"):
+        return {
+            "k": np.arange(len(xs)), "x": xs[:, 0], "y": xs[:, 1],
+            "log_f_error": np.log10(np.maximum(np.abs(fs - reference.f), ERROR_FLOOR)),
+            "log_x_error": np.log10(np.maximum(np.linalg.norm(xs - reference.x, axis=1), ERROR_FLOOR)),
+        }
 
 
 def iterate_columns(trace: solvers.Trace, problem: solvers.Problem) -> dict[str, np.ndarray]:
@@ -97,9 +115,8 @@ def iterate_columns(trace: solvers.Trace, problem: solvers.Problem) -> dict[str,
         cross = unit_descent[:, 0] * newton[:, 1] - unit_descent[:, 1] * newton[:, 0]
         magnitudes = np.abs(eigenvalues)
         axis_lengths = AXIS_LENGTH * diagonal * np.sqrt(magnitudes.min(axis=1, keepdims=True) / magnitudes)
-        reference = reference_point(trace, problem)
-        columns = {
-            "k": np.arange(len(xs)), "x": xs[:, 0], "y": xs[:, 1], "f": fs, "grad_norm": trace.grad_norms,
+        columns = path_columns(trace, problem) | {
+            "f": fs, "grad_norm": trace.grad_norms,
             "gradient_end_x": xs[:, 0] + GRADIENT_ARROW * diagonal * unit_descent[:, 0],
             "gradient_end_y": xs[:, 1] + GRADIENT_ARROW * diagonal * unit_descent[:, 1],
             "newton_end_x": newton_end[:, 0], "newton_end_y": newton_end[:, 1], "newton_clipped": newton_clipped,
@@ -112,8 +129,6 @@ def iterate_columns(trace: solvers.Trace, problem: solvers.Problem) -> dict[str,
             "alpha": trace.column("alpha"), "damping": trace.column("damping"), "radius": trace.column("radius"),
             "trust_diameter": 2 * trace.column("radius"),
             "event": np.array([s.event for s in trace.steps]),
-            "log_f_error": np.log10(np.maximum(np.abs(fs - reference.f), ERROR_FLOOR)),
-            "log_x_error": np.log10(np.maximum(np.linalg.norm(xs - reference.x, axis=1), ERROR_FLOOR)),
         }
         # The local quadratic model's centre (its stationary point x + p) and first eigenvector, for its contours.
         columns["model_cx"], columns["model_cy"] = (xs + newton).T

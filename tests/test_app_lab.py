@@ -55,6 +55,18 @@ def test_a_new_start_point_moves_every_trajectory_and_the_start_marker(lab):
         np.testing.assert_array_equal(trajectory(lab, method)[0], [0.5, -0.5])
 
 
+def test_only_the_focused_method_carries_the_curvature_of_every_iterate(lab):
+    assert lab.runs["newton"].full and "lambda_1" in lab.runs["newton"].columns
+    assert not lab.runs["gd"].full and "lambda_1" not in lab.runs["gd"].columns
+    assert lab.runs["gd"].trace.steps[0].eigenvalues is None  # run without the diagnostics it does not show
+    lab.state.focus = "gd"  # now its arrows are drawn: rerun with everything
+    assert lab.runs["gd"].full and lab.focus.data["lambda_1"][0] == pytest.approx(
+        solvers.run("rosenbrock", "gd", x0=(-1.2, 1.0), max_iter=0).steps[0].eigenvalues[0])
+    newton = lab.runs["newton"]
+    lab.state.focus = "newton"
+    assert lab.runs["newton"] is newton  # a full run serves again as it is
+
+
 def test_focus_selects_the_rows_the_browser_steps_through(lab):
     lab.state.focus = "damped_newton"
     expected = solvers.run("rosenbrock", "damped_newton", x0=(-1.2, 1.0), max_iter=200, tol=1e-8, damping=1.0)
