@@ -10,10 +10,11 @@ from __future__ import annotations
 from bokeh.layouts import column, row
 from bokeh.models import Button, ColumnDataSource, CustomJS, Div, Slider, Span
 
-# The controls' callback: `show(k)` copies row k of `focus` into `current` and writes the readout.
+# The controls' callback: `show(k)` copies row k of `focus` (see `app.lab.focus_table`) into `current` and
+# writes the readout.
 PRELUDE = """
 const quiet = {sync: false};  // the browser's own business: nothing goes to the server
-const length = () => (focus.data.k || []).length;
+const length = () => (focus.data.event || []).length;
 const k = () => Math.round(marker.location);
 const number = (v, digits = 4) => (v === null || Number.isNaN(v)) ? '—' : Number(v).toPrecision(digits);
 const sign = (v) => (v === null || Number.isNaN(v)) ? '' : (v < 0 ? 'negative' : 'positive');
@@ -21,40 +22,46 @@ function stop() {
   if (window.newtonLabTimer) { clearInterval(window.newtonLabTimer); window.newtonLabTimer = null; }
   play.setv({label: '▶ Play'}, quiet);
 }
+// Row j of the focused method as {column: value}: its numbers are row j of one table, named by the tags.
+function rowAt(j) {
+  const d = focus.data, names = focus.tags, width = names.length;
+  const r = {verdict: d.verdict[j], event: d.event[j]};
+  names.forEach((name, i) => { r[name] = d.table[j * width + i]; });
+  return r;
+}
 function show(step) {
-  const d = focus.data, n = length();
+  const n = length();
   if (n === 0) {
     readout.setv({text: `<table class="readout"><tr><td class="event">No trajectory to show for the method the
       arrows are for: add it to the methods, or see the results table for why it could not run.</td></tr></table>`}, quiet);
     return;
   }
   const j = Math.max(0, Math.min(Math.round(step), n - 1));
-  const row = {};
-  for (const key of Object.keys(d)) row[key] = [d[key][j]];
-  current.setv({data: row}, quiet);
-  model.setv({data: modelContours(d, j)}, quiet);
+  const r = rowAt(j);
+  current.setv({data: Object.fromEntries(Object.entries(r).map(([name, value]) => [name, [value]]))}, quiet);
+  model.setv({data: modelContours(r)}, quiet);
   marker.setv({location: j}, quiet);
   slider.setv({end: Math.max(1, n - 1), value: j}, quiet);
   readout.setv({text: `<table class="readout">
     <tr><th>iteration</th><td>${j} of ${n - 1}</td></tr>
-    <tr><th>f</th><td>${number(d.f[j], 6)}</td></tr>
-    <tr><th>‖∇f‖</th><td>${number(d.grad_norm[j], 3)}</td></tr>
-    <tr><th>λ₁</th><td class="${sign(d.lambda_1[j])}">${number(d.lambda_1[j])}</td></tr>
-    <tr><th>λ₂</th><td class="${sign(d.lambda_2[j])}">${number(d.lambda_2[j])}</td></tr>
-    <tr><th>condition number</th><td>${number(d.condition[j], 3)}</td></tr>
-    <tr><th>angle(−∇f, Newton)</th><td>${number(d.angle[j], 3)}°</td></tr>
-    <tr><th>step length</th><td>${number(d.step_length[j], 3)}</td></tr>
-    <tr><td colspan="2" class="verdict">${d.verdict[j]}</td></tr>
-    <tr><td colspan="2" class="event">${d.event[j]}</td></tr></table>`}, quiet);
+    <tr><th>f</th><td>${number(r.f, 6)}</td></tr>
+    <tr><th>‖∇f‖</th><td>${number(r.grad_norm, 3)}</td></tr>
+    <tr><th>λ₁</th><td class="${sign(r.lambda_1)}">${number(r.lambda_1)}</td></tr>
+    <tr><th>λ₂</th><td class="${sign(r.lambda_2)}">${number(r.lambda_2)}</td></tr>
+    <tr><th>condition number</th><td>${number(r.condition, 3)}</td></tr>
+    <tr><th>angle(−∇f, Newton)</th><td>${number(r.angle, 3)}°</td></tr>
+    <tr><th>step length</th><td>${number(r.step_length, 3)}</td></tr>
+    <tr><td colspan="2" class="verdict">${r.verdict}</td></tr>
+    <tr><td colspan="2" class="event">${r.event}</td></tr></table>`}, quiet);
 }
 // Level sets of the local quadratic model m(x + s) = f + gᵀs + ½ sᵀHs through x_k and at a quarter and four
 // times its height above the model's stationary point c: ellipses when H is definite, hyperbolas when not.
-function modelContours(d, j) {
+function modelContours(r) {
   const xs = [], ys = [];
-  const l1 = d.lambda_1[j], l2 = d.lambda_2[j], cx = d.model_cx[j], cy = d.model_cy[j];
+  const l1 = r.lambda_1, l2 = r.lambda_2, cx = r.model_cx, cy = r.model_cy;
   if ([l1, l2, cx, cy].some((v) => v === null || Number.isNaN(v))) return {xs, ys};
-  const v1 = [d.v1_x[j], d.v1_y[j]], v2 = [-d.v1_y[j], d.v1_x[j]];
-  const a0 = (d.x[j] - cx) * v1[0] + (d.y[j] - cy) * v1[1], b0 = (d.x[j] - cx) * v2[0] + (d.y[j] - cy) * v2[1];
+  const v1 = [r.v1_x, r.v1_y], v2 = [-r.v1_y, r.v1_x];
+  const a0 = (r.x - cx) * v1[0] + (r.y - cy) * v1[1], b0 = (r.x - cx) * v2[0] + (r.y - cy) * v2[1];
   const height = 0.5 * (l1 * a0 * a0 + l2 * b0 * b0);  // m(x_k) − m(c)
   const ts = Array.from({length: 73}, (_, i) => -Math.PI + 2 * Math.PI * i / 72);
   const curve = (points) => { xs.push(points.map(([a, b]) => cx + a * v1[0] + b * v2[0]));

@@ -218,7 +218,7 @@ class Lab(pn.viewable.Viewer):
         super().__init__(**params)
         self.contour = ContourView(state=self.state)
         self.convergence = ConvergenceView(state=self.state)
-        self.focus = ColumnDataSource({"k": []})
+        self.focus = ColumnDataSource({"table": np.zeros((0, 0)), "verdict": [], "event": []})
         self.readout = Div(text="", sizing_mode="stretch_width", css_classes=["readout"],
                            stylesheets=[InlineStyleSheet(css=READOUT_CSS)])
         # A plain Bokeh Div: its text is sent as it is, where Panel's HTML pane spends milliseconds per update.
@@ -232,7 +232,8 @@ class Lab(pn.viewable.Viewer):
         self._show_problem()
         self._recompute()
         # Until the page's first callback picks row k, the arrows show the start.
-        self.contour.current.data = {key: values[:1] for key, values in self.focus.data.items()}
+        focus = self.runs.get(self.state.focus)
+        self.contour.current.data = {key: values[:1] for key, values in (focus.columns if focus else {}).items()}
         self._show_model()
         if self.state.presentation:  # e.g. from a link
             self._present()
@@ -267,12 +268,23 @@ class Lab(pn.viewable.Viewer):
                 self.contour.show_runs(runs, state.x0)
                 self.convergence.show_runs(runs)
             if state.focus in changed or state.focus != self.focused:
-                self.focus.data = focus.columns if focus is not None and focus.trace is not None else {"k": []}
+                self.set_focus_rows(focus.columns if focus is not None and focus.trace is not None else {})
             self.results.text = results_table(runs)
             if state.focus != self.focused:
                 method = solvers.METHODS[state.focus]
                 self.formula.object = f"{method.title}: ${method.formula}$"
         self.focused = state.focus
+
+    def set_focus_rows(self, columns: dict[str, np.ndarray]) -> None:
+        """The focused method's columns as the page keeps them: its texts as columns, and every number in
+        one (n, m) table whose columns the source's tags name. One buffer on the wire, not one per column."""
+        names = [name for name, values in columns.items() if values.dtype.kind in "biuf"]
+        if names and names != self.focus.tags:
+            self.focus.tags = names
+        self.focus.data = {
+            "table": np.column_stack([columns[name] for name in names]).astype(float) if names else np.zeros((0, 0)),
+            "verdict": columns.get("verdict", np.array([], dtype=str)), "event": columns.get("event", np.array([], dtype=str)),
+        }
 
     @param.depends("state.show_model", watch=True)
     def _show_model(self) -> None:
