@@ -164,11 +164,11 @@ class ContourView(pn.viewable.Viewer):
         if dict(self.start.data) != start:  # a new damping leaves the start where it was: nothing to send
             self.start.data = start
         drawn = drawable(runs)
-        self.paths.data = {
+        update_lines(self.paths, {
             "xs": [columns["x"] for _, columns in drawn], "ys": [columns["y"] for _, columns in drawn],
             "colour": [METHOD_COLOURS[m] for m, _ in drawn], "title": [solvers.METHODS[m].title for m, _ in drawn],
             "method": [m for m, _ in drawn],
-        }
+        })
         self.iterates.data = {
             "x": np.concatenate([columns["x"] for _, columns in drawn] or [[]]),
             "y": np.concatenate([columns["y"] for _, columns in drawn] or [[]]),
@@ -189,7 +189,7 @@ class ConvergenceView(pn.viewable.Viewer):
         super().__init__(**params)
         self.figure = figure(height=260, sizing_mode="stretch_width", tools="pan,wheel_zoom,reset",
                              x_axis_label="iteration k", y_axis_label="log₁₀(f − f*), dashed log₁₀‖x − x*‖")
-        self.errors = ColumnDataSource({"ks": [], "log_f_error": [], "log_x_error": [], "colour": []})
+        self.errors = ColumnDataSource({"ks": [], "log_f_error": [], "log_x_error": [], "colour": []}, name="errors")
         self.figure.add_glyph(self.errors, MultiLine(xs="ks", ys="log_f_error", line_color="colour", line_width=2))
         self.figure.add_glyph(self.errors, MultiLine(xs="ks", ys="log_x_error", line_color="colour", line_width=1.5,
                                                      line_dash="dashed"))
@@ -198,12 +198,12 @@ class ConvergenceView(pn.viewable.Viewer):
 
     def show_runs(self, runs: dict[str, scene.MethodRun]) -> None:
         drawn = drawable(runs)
-        self.errors.data = {
+        update_lines(self.errors, {
             "ks": [columns["k"] for _, columns in drawn],
             "log_f_error": [columns["log_f_error"] for _, columns in drawn],
             "log_x_error": [columns["log_x_error"] for _, columns in drawn],
             "colour": [METHOD_COLOURS[m] for m, _ in drawn],
-        }
+        })
 
     def __panel__(self):
         return pn.pane.Bokeh(self.figure, sizing_mode="stretch_width")
@@ -366,6 +366,26 @@ def contour_renderer() -> ContourRenderer:
     levels = GlyphRenderer(data_source=ColumnDataSource(),
                            glyph=MultiLine(line_color="white", line_alpha=0.25, line_width=0.8))
     return ContourRenderer(fill_renderer=bands, line_renderer=levels)
+
+
+def update_lines(source: ColumnDataSource, data: dict[str, list]) -> None:
+    """Give a source of one line per method new data, sending only what changed.
+
+    When as many lines are drawn as before, only the changed cells are patched: a new damping reruns one
+    method, and the others' arrays are the very objects already on the page. Otherwise the data is replaced.
+    """
+    current = source.data
+    if current.keys() != data.keys() or any(len(values) != len(current[name]) for name, values in data.items()):
+        source.data = data
+        return
+    patches = {}
+    for name, values in data.items():
+        changed = [(row, new) for row, (new, old) in enumerate(zip(values, current[name]))
+                   if new is not old and not (isinstance(new, str) and new == old)]
+        if changed:
+            patches[name] = changed
+    if patches:
+        source.patch(patches)
 
 
 def drawable(runs: dict[str, scene.MethodRun]) -> list[tuple[str, dict]]:

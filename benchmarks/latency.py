@@ -6,6 +6,7 @@ real Bokeh client session over the websocket (`benchmarks/student.py`: TCP_NODEL
 as browsers set it, `document_ready` announced as BokehJS does): from sending the change (the
 slider's new value, a tap on the plot) until the last message of column data it causes has
 arrived. First load and bytes are measured in Debian's Chromium driven by Playwright.
+`python -m benchmarks.latency [--quick]` runs this alone.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .report import Section, table
+from .report import Section, run_alone, table
 from .serving import CHROMIUM, CHROMIUM_FLAGS, serve
 from .student import Student
 from .timing import seconds
@@ -130,3 +131,11 @@ def first_load(url: str) -> tuple[float, int] | None:
         page.close()
         browser.close()
     return loaded, transferred
+
+
+def main() -> None:
+    run_alone(run, "latency", __doc__)
+
+
+if __name__ == "__main__":
+    main()

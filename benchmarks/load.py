@@ -10,7 +10,6 @@ lab processes' own, read from /proc. `python -m benchmarks.load [--quick]` runs 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import random
 import time
@@ -19,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .cluster import Cluster, cluster
-from .report import Section, table
+from .report import Section, run_alone, table
 from .student import SessionError, Student
 from .timing import seconds
 
@@ -237,11 +236,7 @@ def add_targets(section: Section, waves: dict, repeats: dict, saturated: dict, q
 
 
 def main() -> None:
-    arguments = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__)
-    arguments.add_argument("--quick", action="store_true")
-    section = run(arguments.parse_args().quick)
-    for target in section.targets:
-        print(f"{target.verdict:<4}  {target.benchmark}: {target.measured} (target {target.target})")
+    run_alone(run, "load", __doc__)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import os
 import platform
@@ -11,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import scipy
@@ -47,6 +49,17 @@ class Section:
 
     def target(self, benchmark: str, measured: str, target: str, passed: bool, quick: bool) -> None:
         self.targets.append(Target(benchmark, measured, target, verdict(passed, quick)))
+
+
+def run_alone(run: Callable[[bool], Section], family: str, description: str) -> None:
+    """`python -m benchmarks.<family> [--quick]`: one family of benchmarks on its own, its targets printed."""
+    arguments = argparse.ArgumentParser(prog=f"python -m benchmarks.{family}", description=description)
+    arguments.add_argument("--quick", action="store_true")
+    section = run(arguments.parse_args().quick)
+    for line in section.summary:
+        print(line)
+    for target in section.targets:
+        print(f"{target.verdict:<4}  {target.benchmark}: {target.measured} (target {target.target})")
 
 
 def table(headers: list[str], rows: list[list[object]]) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import panel as pn
 import pytest
+from bokeh.document import Document
+from bokeh.document.events import ColumnDataChangedEvent, ColumnsPatchedEvent
 
 import solvers
 from app.lab import Lab
@@ -52,6 +54,22 @@ def test_damping_changes_only_the_damped_trajectory(lab):
     np.testing.assert_array_equal(after["newton"], before["newton"])
     expected = solvers.run("rosenbrock", "damped_newton", x0=(-1.2, 1.0), max_iter=200, tol=1e-8, damping=20.0).xs
     np.testing.assert_array_equal(after["damped_newton"], expected)
+
+
+def test_a_new_damping_sends_only_the_damped_lines(lab):
+    document = Document()
+    for figure_ in (lab.contour.figure, lab.convergence.figure):
+        document.add_root(figure_)
+    events = []
+    document.on_change(lambda event: events.append(event))
+    lab.state.damping = 20.0
+    row, damped = lab.state.methods.index("damped_newton"), lab.runs["damped_newton"].columns
+    patched = {event.model.name: event.patches for event in events if isinstance(event, ColumnsPatchedEvent)}
+    assert patched["paths"] == {"xs": [(row, damped["x"])], "ys": [(row, damped["y"])]}
+    assert {name: [r for r, _ in cells] for name, cells in patched["errors"].items()} == {
+        "ks": [row], "log_f_error": [row], "log_x_error": [row]}
+    replaced = [event.model.name for event in events if isinstance(event, ColumnDataChangedEvent)]
+    assert "paths" not in replaced
 
 
 def test_a_new_start_point_moves_every_trajectory_and_the_start_marker(lab):
