@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import gc
 import logging
 import os
 import secrets
@@ -24,6 +25,7 @@ import time
 import panel as pn
 from bokeh.server import urls
 from panel.io.server import WSHandler
+from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
 from tornado.process import task_id
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
@@ -75,6 +77,34 @@ class SessionLog:
         started = self.started.pop(context.id, None)
         duration = "" if started is None else f" after {time.monotonic() - started:.1f} s"
         log.info("session %s ended%s (%d open)", context.id[:12], duration, len(self.started))
+
+
+class GarbageCollection:
+    """Full collections a hundred times rarer while a class works, and one soon after sessions end.
+
+    A class's open sessions hold hundreds of thousands of objects, and every full (generation-2)
+    collection walks them all, stopping every student for 0.2–0.6 s; building 100 sessions set off nine
+    such pauses, 2.9 s in all. The objects a closed session leaves in reference cycles wait for a full
+    collection, so one is run shortly after sessions end: their memory is still given back.
+    """
+
+    def __init__(self, delay: float = 1.0) -> None:
+        self.delay, self.due = delay, False
+
+    def start(self) -> None:
+        gc.collect()
+        gc.freeze()  # the modules and caches loaded so far live for ever: no collection walks them again
+        first, second, _ = gc.get_threshold()
+        gc.set_threshold(first, second, 1000)  # a full collection after 1000 of generation 1, not 10
+
+    def session_ended(self, context) -> None:
+        if not self.due:  # sessions end in batches: one collection for the batch
+            self.due = True
+            IOLoop.current().call_later(self.delay, self.collect)
+
+    def collect(self) -> None:
+        self.due = False
+        gc.collect()
 
 
 def end_with_parent() -> None:
@@ -145,6 +175,8 @@ def main(argv: list[str] | None = None) -> None:
     sessions = SessionLog()
     pn.state.on_session_created(sessions.created)
     pn.state.on_session_destroyed(sessions.destroyed)
+    collection = GarbageCollection()
+    pn.state.on_session_destroyed(collection.session_ended)
     use_nodelay_websockets()
     authentication = {}
     if options.basic_auth:
@@ -162,6 +194,7 @@ def main(argv: list[str] | None = None) -> None:
         **authentication,
     )
     end_with_parent()
+    collection.start()
     server.io_loop.asyncio_loop.set_exception_handler(quiet_about_closed_pages)
     server.start()
     server.io_loop.start()

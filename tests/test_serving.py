@@ -110,3 +110,21 @@ def test_a_write_to_a_closed_page_is_logged_in_one_line_other_errors_in_full(cap
         assert reported == [other]
     finally:
         loop.close()
+
+
+def test_sessions_ending_together_are_collected_once_soon_after(monkeypatch):
+    from app.serve import GarbageCollection
+
+    collections = []
+    monkeypatch.setattr("gc.collect", lambda: collections.append(time.monotonic()))
+    collection = GarbageCollection(delay=0.05)
+
+    async def a_class_leaves():
+        for _ in range(30):
+            collection.session_ended(context=None)
+        await asyncio.sleep(0.2)
+        collection.session_ended(context=None)  # a later one: a collection of its own
+        await asyncio.sleep(0.2)
+
+    asyncio.run(a_class_leaves())
+    assert len(collections) == 2 and not collection.due
