@@ -10,7 +10,7 @@ from __future__ import annotations
 from bokeh.layouts import column, row
 from bokeh.models import Button, ColumnDataSource, CustomJS, Div, Slider, Span
 
-# The controls' callback: `show(k)` copies row k of `focus` (see `app.lab.focus_table`) into `current` and
+# The controls' callback: `show(k)` copies row k of `focus` (see `Lab.set_focus_rows`) into `current` and
 # writes the readout.
 PRELUDE = """
 const quiet = {sync: false};  // the browser's own business: nothing goes to the server
