@@ -17,17 +17,16 @@ from bokeh.events import Tap
 from bokeh.models import (
     Arrow,
     ColumnDataSource,
-    ContourRenderer,
     CustomJSTickFormatter,
     Div,
     Ellipse,
-    GlyphRenderer,
+    Image,
     InlineStyleSheet,
     Legend,
     LegendItem,
+    Line,
     LinearColorMapper,
     MultiLine,
-    MultiPolygons,
     NormalHead,
     Scatter,
     Span,
@@ -91,8 +90,12 @@ class ContourView(pn.viewable.Viewer):
             toolbar_location="above", match_aspect=False, output_backend="canvas", name="contour-plot",
         )
         self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = "x₁", "x₂"
-        self.contours = contour_renderer()
-        self.figure.renderers.append(self.contours)  # first: below everything
+        # First, below everything: the problem's contour bands, and the level lines over them.
+        self.bands = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []}, name="contour-bands")
+        self.figure.add_glyph(self.bands, Image(image="image", x="x", y="y", dw="dw", dh="dh", color_mapper=LinearColorMapper(
+            palette=BAND_COLOURS, low=0, high=len(BAND_COLOURS), high_color="rgba(0, 0, 0, 0)")))  # NO_BAND: unfilled
+        self.levels = ColumnDataSource({"x": [], "y": []}, name="contour-levels")
+        self.figure.add_glyph(self.levels, Line(x="x", y="y", line_color="white", line_alpha=0.25, line_width=0.8))
         # Every method's path in one multi-line and its iterates in one scatter: a handful of models
         # instead of a renderer per method keeps a new session cheap and each update one message.
         # Glyphs go in through `add_glyph`: `figure.scatter` and its kind add a dimmed and a muted copy of
@@ -152,7 +155,9 @@ class ContourView(pn.viewable.Viewer):
         (x_low, x_high), (y_low, y_high) = problem.window
         self.figure.x_range.update(start=x_low, end=x_high)
         self.figure.y_range.update(start=y_low, end=y_high)
-        self.contours.set_data(grid.contours)
+        self.bands.data = {"image": [grid.bands], "x": [x_low], "y": [y_low], "dw": [x_high - x_low],
+                           "dh": [y_high - y_low]}
+        self.levels.data = {"x": grid.level_x, "y": grid.level_y}
         points = problem.stationary_points
         self.landmarks.data = {
             "x": [p.x[0] for p in points], "y": [p.x[1] for p in points],
@@ -353,19 +358,6 @@ class Lab(pn.viewable.Viewer):
         plots = pn.Column(self.contour, self.convergence, pn.pane.Bokeh(self.results), sizing_mode="stretch_both",
                           min_height=700, styles={"flex": "1 1 360px"})
         return pn.FlexBox(sidebar, plots, flex_wrap="wrap", sizing_mode="stretch_width")
-
-
-def contour_renderer() -> ContourRenderer:
-    """Filled bands under faint white level lines, empty until `set_data` gives it a problem's contours.
-
-    Fed the contours every session shares (`scene.contour_grid`): `figure.contour` would trace them
-    again for each new session.
-    """
-    bands = GlyphRenderer(data_source=ColumnDataSource({"colour": BAND_COLOURS}),  # kept by `set_data`
-                          glyph=MultiPolygons(fill_color="colour", line_alpha=0, line_width=0))
-    levels = GlyphRenderer(data_source=ColumnDataSource(),
-                           glyph=MultiLine(line_color="white", line_alpha=0.25, line_width=0.8))
-    return ContourRenderer(fill_renderer=bands, line_renderer=levels)
 
 
 def update_lines(source: ColumnDataSource, data: dict[str, list]) -> None:

@@ -114,6 +114,36 @@ def test_contour_levels_rise_and_crowd_towards_the_valley():
     assert scene.contour_grid("rosenbrock", (("a", 1.0), ("b", 100.0))) is grid  # shared, computed once
 
 
+@pytest.mark.parametrize("name", ["rosenbrock", "himmelblau", "monkey_saddle"])
+def test_contour_bands_and_level_lines_lie_where_f_says(name):
+    grid = scene.contour_grid(name, ())
+    problem = solvers.get_problem(name)
+    (x_low, x_high), (y_low, y_high) = problem.window
+    rows, columns = grid.bands.shape
+    row, column = np.meshgrid(np.arange(rows), np.arange(columns), indexing="ij")
+    centres = np.array([x_low + (x_high - x_low) * (column + 0.5) / columns,  # the image's pixel centres
+                        y_low + (y_high - y_low) * (row + 0.5) / rows])
+    values, bands = problem.f(centres), grid.bands.astype(int)
+    inside = bands != scene.NO_BAND
+    assert inside.mean() > 0.5
+    assert np.all(grid.levels[bands[inside]] <= values[inside])
+    assert np.all(values[inside] < grid.levels[bands[inside] + 1])
+    assert np.all((values[~inside] < grid.levels[0]) | (values[~inside] >= grid.levels[-1]))
+    # One line through every level, NaN between the pieces: each piece lies on one level of f as
+    # interpolated on the grid (its vertices are on the grid's edges).
+    from scipy.interpolate import RegularGridInterpolator
+
+    interpolated = RegularGridInterpolator((grid.ys, grid.xs), grid.values, bounds_error=False, fill_value=None)
+    pieces = np.split(np.arange(len(grid.level_x)), np.flatnonzero(np.isnan(grid.level_x)))
+    assert len(pieces) >= len(grid.levels)
+    for piece in pieces:
+        piece = piece[np.isfinite(grid.level_x[piece])]
+        if len(piece):
+            on_line = interpolated(np.column_stack([grid.level_y[piece], grid.level_x[piece]]))
+            level = grid.levels[np.argmin(np.abs(grid.levels - on_line[0]))]
+            np.testing.assert_allclose(on_line, level, rtol=1e-6)
+
+
 def test_eigen_axes_are_split_by_the_sign_of_the_curvature():
     problem = solvers.get_problem("saddle")  # λ = −2 along y, +2 along x
     columns = scene.run_method(problem, "newton", (1.0, 0.5), 3, 1e-12, {}).columns
