@@ -1,10 +1,23 @@
 """The lab's page, one per browser session: served by `python -m app.serve` (`make run`), or
 `panel serve app/main.py`."""
 
+import weakref
+
 import panel as pn
 
 from app.lab import Lab
 from app.state import LabState
+
+# Each page's lab, by its document, weakly both ways: the server shows a link's scene on a page built in
+# advance (`app.warm`). The lab lives as long as its page: the page's widgets hold its state, whose
+# watchers hold the lab.
+LABS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def open_link(document, query: str) -> None:
+    """Show the scene of a link's URL query on a page built without one."""
+    for message in LABS[document]().state.update_from_query(query):
+        pn.state.log(message)
 
 
 def create_lab() -> Lab:
@@ -16,6 +29,7 @@ def create_lab() -> Lab:
     lab = Lab(state=state)
     if pn.state.curdoc is not None:  # installs the keys and shows the first iterate once the page is up
         pn.state.curdoc.js_on_event("document_ready", lab.iterations.on_page_load)
+        LABS[pn.state.curdoc] = weakref.ref(lab)
     if pn.state.location is not None:  # the address bar always holds a link to this very scene
         url_due = []
 

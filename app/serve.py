@@ -24,24 +24,33 @@ import time
 
 import panel as pn
 from bokeh.server import urls
-from panel.io.server import WSHandler
+from panel.io.server import DocHandler, WSHandler
 from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
 from tornado.process import task_id
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from app.main import create_lab
+from app.main import create_lab, open_link
+from app.warm import WarmDocHandler, WarmSessions
 
 log = logging.getLogger("newton_lab")
 ENVIRONMENT_PREFIX = "NEWTON_LAB_"
 
 
 class NoDelayWSHandler(WSHandler):
-    """Panel's websocket handler with TCP_NODELAY on: every reply leaves as soon as it is written."""
+    """Panel's websocket handler with TCP_NODELAY on: every reply leaves as soon as it is written.
+    Every message received tells the warm sessions that students are at work."""
+
+    warm_sessions: WarmSessions | None = None
 
     def open(self, *args, **kwargs):
         self.set_nodelay(True)
         return super().open(*args, **kwargs)
+
+    async def on_message(self, fragment):
+        if self.warm_sessions is not None:
+            self.warm_sessions.active()
+        return await super().on_message(fragment)
 
     async def write_message(self, message, binary=False, locked=True):
         """Put the frame on the stream at once, without giving the event loop a turn.
@@ -56,22 +65,28 @@ class NoDelayWSHandler(WSHandler):
         written.add_done_callback(lambda future: future.cancelled() or future.exception())  # closed: on_close handles it
 
 
-def use_nodelay_websockets() -> None:
-    """Route every app's websocket to `NoDelayWSHandler`, as Panel itself installs its own handler."""
-    urls.per_app_patterns[:] = [
-        (route, NoDelayWSHandler if handler is WSHandler else handler) for route, handler in urls.per_app_patterns
-    ]
+def use_own_handlers(warm_sessions: WarmSessions) -> None:
+    """Route every app's websocket to `NoDelayWSHandler` and its page to `WarmDocHandler`, as Panel itself
+    installs its own handlers."""
+    NoDelayWSHandler.warm_sessions = WarmDocHandler.warm_sessions = warm_sessions
+    own = {WSHandler: NoDelayWSHandler, DocHandler: WarmDocHandler}
+    urls.per_app_patterns[:] = [(route, own.get(handler, handler)) for route, handler in urls.per_app_patterns]
 
 
 class SessionLog:
     """One log line when a session starts and one when it ends, with its duration and how many are open."""
 
-    def __init__(self) -> None:
+    def __init__(self, warm_sessions: WarmSessions) -> None:
         self.started: dict[str, float] = {}
+        self.warm_sessions = warm_sessions
 
     def created(self, context) -> None:
-        self.started[context.id] = time.monotonic()
-        log.info("session %s started (%d open)", context.id[:12], len(self.started))
+        if context.id != self.warm_sessions.building:  # a warm session starts when it is handed out
+            self.handed_out(context.id, warm=False)
+
+    def handed_out(self, session_id: str, warm: bool = True) -> None:
+        self.started[session_id] = time.monotonic()
+        log.info("session %s started (%d open%s)", session_id[:12], len(self.started), ", warm" if warm else "")
 
     def destroyed(self, context) -> None:
         started = self.started.pop(context.id, None)
@@ -154,6 +169,9 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--unused-session-lifetime", type=float, default=float(setting("UNUSED_SESSION_LIFETIME", 60)),
                            help="seconds a session is kept after its page closed or before its page connects; "
                            "while a class arrives a page can wait that long, and its session would be built twice")
+    arguments.add_argument("--warm-sessions", type=int, default=int(setting("WARM_SESSIONS", 8)),
+                           help="sessions each process builds in advance while idle, so that a class arriving "
+                           "together is served at once (about 2 MB each); see docs/deploy.md")
     arguments.add_argument("--keep-alive", type=float, default=float(setting("KEEP_ALIVE", 30)),
                            help="seconds between pings that keep idle websockets open through proxies")
     arguments.add_argument("--max-message-size", type=int, default=int(setting("MAX_MESSAGE_SIZE", 1 << 20)),
@@ -172,12 +190,14 @@ def main(argv: list[str] | None = None) -> None:
     log.setLevel(logging.INFO)
     logging.getLogger("tornado.access").setLevel(logging.WARNING)  # the session lines say who came and went
     origins = [origin.strip() for origin in options.allowed_origins.split(",") if origin.strip()]
-    sessions = SessionLog()
+    warm_sessions = WarmSessions(options.warm_sessions)
+    sessions = SessionLog(warm_sessions)
+    warm_sessions.handed_out = sessions.handed_out
     pn.state.on_session_created(sessions.created)
     pn.state.on_session_destroyed(sessions.destroyed)
     collection = GarbageCollection()
     pn.state.on_session_destroyed(collection.session_ended)
-    use_nodelay_websockets()
+    use_own_handlers(warm_sessions)
     authentication = {}
     if options.basic_auth:
         authentication = {"basic_auth": options.basic_auth, "cookie_secret": options.cookie_secret or secrets.token_hex(32)}
@@ -196,6 +216,9 @@ def main(argv: list[str] | None = None) -> None:
     end_with_parent()
     collection.start()
     server.io_loop.asyncio_loop.set_exception_handler(quiet_about_closed_pages)
+    tornado_app = server._tornado  # Bokeh's server offers its application contexts only through it
+    (context,) = tornado_app.applications.values()
+    warm_sessions.start(context, f"{prefix}/", tornado_app.sign_sessions, options.unused_session_lifetime, open_link)
     server.start()
     server.io_loop.start()
 

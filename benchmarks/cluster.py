@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ class LabProcess:
     process: subprocess.Popen
     url: str
     log: Path
+    pools_seen: int = 0  # how many times its log has said its warm sessions were ready
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the process has used so far."""
@@ -56,6 +58,16 @@ class Cluster:
     def memory(self) -> int:
         return sum(lab.memory() for lab in self.labs)
 
+    def wait_for_warm_sessions(self, timeout: float = 600.0) -> None:
+        """Until every lab process has its pool of warm sessions full (it says so in its log)."""
+        deadline = time.monotonic() + timeout
+        while not all(lab.read_log().count("warm sessions: ") > lab.pools_seen for lab in self.labs):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the warm sessions were not built in time:\n" + self.labs[0].read_log()[-2000:])
+            time.sleep(0.2)
+        for lab in self.labs:
+            lab.pools_seen = lab.read_log().count("warm sessions: ")
+
 
 def nginx_config(upstreams: list[str], port: int) -> str:
     """deploy/nginx.conf with local upstream servers and port; everything else exactly as deployed."""
@@ -70,8 +82,9 @@ def nginx_config(upstreams: list[str], port: int) -> str:
 
 
 @contextmanager
-def cluster(processes: int = 1, proxy: bool = False, unused_session_lifetime: float = 15.0):
-    """Start `processes` lab processes, behind nginx when `proxy`; yields a Cluster."""
+def cluster(processes: int = 1, proxy: bool = False, unused_session_lifetime: float = 15.0, warm_sessions: int = 0):
+    """Start `processes` lab processes, behind nginx when `proxy`, each keeping `warm_sessions` sessions
+    built in advance; yields a Cluster."""
     with ExitStack() as stack:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="newton-lab-cluster-")))
         front_port = free_port()
@@ -81,7 +94,8 @@ def cluster(processes: int = 1, proxy: bool = False, unused_session_lifetime: fl
         for index, port in enumerate(ports):
             url = f"http://localhost:{port}/"
             log = directory / f"lab{index}.log"
-            environment = {"NEWTON_LAB_UNUSED_SESSION_LIFETIME": str(unused_session_lifetime)}
+            environment = {"NEWTON_LAB_UNUSED_SESSION_LIFETIME": str(unused_session_lifetime),
+                           "NEWTON_LAB_WARM_SESSIONS": str(warm_sessions)}
             if origin:
                 environment["NEWTON_LAB_ALLOWED_ORIGINS"] = origin
             process = stack.enter_context(running([sys.executable, "-m", "app.serve", "--port", str(port)],

@@ -83,7 +83,7 @@ def run(quick: bool) -> Section:
     with serve(stock_command) as (url, _):
         rows.append(("stock Panel app (baseline)", "slider",
                      asyncio.run(slider_latencies(url, "damping", (1.1, 1.0), changes))))
-    with serve(lab_command) as (url, _):
+    with serve(lab_command, probe="liveness") as (url, _):
         rows.append(("Newton Lab (`make run`)", "damping slider",
                      asyncio.run(slider_latencies(url, "damping λ", (0.25, 0.5), changes))))
         rows.append(("Newton Lab (`make run`)", "click on the plot", asyncio.run(tap_latencies(url, changes))))

@@ -61,14 +61,15 @@ def running(command: list[str], log: Path, probe: str, environment: dict[str, st
 
 
 @contextmanager
-def serve(command: list[str], timeout: float = 60.0):
-    """Run `command --port N` until the block ends; yields (url, read_log), `read_log()` being what the
-    server wrote so far."""
+def serve(command: list[str], timeout: float = 60.0, probe: str = ""):
+    """Run `command --port N` until the block ends, once the path `probe` answers (the page itself by
+    default; "liveness" for the lab, which then keeps every session it builds in advance for the
+    students); yields (url, read_log), `read_log()` being what the server wrote so far."""
     port = free_port()
     url = f"http://localhost:{port}/"
     with tempfile.TemporaryDirectory(prefix="newton-lab-server-") as directory:
         log = Path(directory) / "server.log"
-        with running(command + ["--port", str(port)], log, url, timeout=timeout):
+        with running(command + ["--port", str(port)], log, url + probe, timeout=timeout):
             yield url, lambda: log.read_text(errors="replace")
 
 

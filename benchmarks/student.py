@@ -59,6 +59,7 @@ class Student:
         self.url = url
         self.socket = socket
         self.models = models
+        self.document: dict = {}  # the document's JSON as pulled
         self.receiver = Receiver(Protocol())
         self.message_ids = itertools.count()
         self.answer: asyncio.Future | None = None  # resolved when column data next arrives
@@ -94,7 +95,8 @@ class Student:
         await student.expect("ACK", timeout)
         await student.send("PULL-DOC-REQ", {})
         reply = await student.expect("PULL-DOC-REPLY", timeout)
-        student.models = list(models_in(reply.content["doc"]["roots"]))
+        student.document = reply.content["doc"]
+        student.models = list(models_in(student.document["roots"]))
         student.reader = asyncio.ensure_future(student.read())
         await student.send_events([{"kind": "MessageSent", "msg_type": "bokeh_event",
                                     "msg_data": {"type": "event", "name": "document_ready", "values": {}}}])

@@ -24,7 +24,7 @@ if not Path(CHROMIUM).exists():
 
 @pytest.fixture(scope="module")
 def lab_url():
-    with serve([sys.executable, "-m", "app.serve"]) as (url, read_log):
+    with serve([sys.executable, "-m", "app.serve"], probe="liveness") as (url, read_log):
         yield url
         log = read_log()
     assert "Traceback" not in log, log  # no input broke the server

@@ -16,7 +16,7 @@ from benchmarks.student import Student
 
 @pytest.fixture(scope="module")
 def lab_url():
-    with serve([sys.executable, "-m", "app.serve"]) as (url, read_log):
+    with serve([sys.executable, "-m", "app.serve"], probe="liveness") as (url, read_log):
         yield url
         assert "Traceback" not in read_log()
 
@@ -60,7 +60,7 @@ def test_a_session_sending_garbage_harms_no_other():
             await rogue.close()
             await student.close()
 
-    with serve([sys.executable, "-m", "app.serve"]) as (url, read_log):
+    with serve([sys.executable, "-m", "app.serve"], probe="liveness") as (url, read_log):
         asyncio.run(scenario(url))
         assert "error handling message" in read_log()
 
@@ -79,7 +79,7 @@ def test_several_processes_on_one_port_serve_the_lab():
             for student in students:
                 await student.close()
 
-    with serve([sys.executable, "-m", "app.serve", "--num-procs", "2"]) as (url, read_log):
+    with serve([sys.executable, "-m", "app.serve", "--num-procs", "2"], probe="liveness") as (url, read_log):
         asyncio.run(scenario(url))
         assert "Traceback" not in read_log()
     port = url.rsplit(":", 1)[1].strip("/")
