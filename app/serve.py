@@ -216,9 +216,8 @@ def main(argv: list[str] | None = None) -> None:
     end_with_parent()
     collection.start()
     server.io_loop.asyncio_loop.set_exception_handler(quiet_about_closed_pages)
-    tornado_app = server._tornado  # Bokeh's server offers its application contexts only through it
-    (context,) = tornado_app.applications.values()
-    warm_sessions.start(context, f"{prefix}/", tornado_app.sign_sessions, options.unused_session_lifetime, open_link)
+    # Bokeh's server offers its Tornado application, with the application contexts, only as `_tornado`.
+    warm_sessions.start(server._tornado, f"{prefix}/", options.unused_session_lifetime, open_link)
     server.start()
     server.io_loop.start()
 

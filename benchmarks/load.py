@@ -11,6 +11,7 @@ lab processes' own, read from /proc. `python -m benchmarks.load [--quick]` runs 
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -182,12 +183,13 @@ def run(quick: bool) -> Section:
     warm = {}
     for label, processes, proxy in (("one process", 1, False), ("nginx + 2 processes", 2, True)):
         largest = max(sizes)
-        with cluster(processes, proxy, lifetime, warm_sessions=-(-largest // processes)) as lab:
+        per_process = warm_sessions_for(largest, processes)
+        with cluster(processes, proxy, lifetime, warm_sessions=per_process) as lab:
             memory_started = lab.memory()
             lab.wait_for_warm_sessions()
             memory_ready = lab.memory()
             wave = measure(lab, largest, WARM_WAVE_SECONDS, lifetime=lifetime)
-            warm[label] = WarmArrival(processes, -(-largest // processes), wave, memory_started, memory_ready)
+            warm[label] = WarmArrival(processes, per_process, wave, memory_started, memory_ready)
             print(f"  {label}, {largest} students, warm sessions: arrival {seconds(wave.arrival)}", flush=True)
     add_targets(section, waves, repeats, saturated, warm, quick, sizes)
     section.body += [
@@ -211,8 +213,9 @@ def run(quick: bool) -> Section:
         "### A class arriving together, with warm sessions",
         "The waves above meet labs that build every session when its page is opened (`--warm-sessions 0`). "
         "Here each lab process has first built, while idle, as many sessions as it will receive students "
-        f"(`--warm-sessions {-(-max(sizes) // 2)}` for two processes, the figure docs/deploy.md recommends: "
-        "the class size over the processes); then the whole class arrives at once and acts for "
+        f"(`--warm-sessions {warm_sessions_for(max(sizes), 2)}` for two processes, as docs/deploy.md recommends: "
+        "the class size over the processes, and a fifth more behind nginx, whose hash splits a class unevenly); "
+        "then the whole class arrives at once and acts for "
         f"{WARM_WAVE_SECONDS:.0f} s as above. Memory: the labs' once started, and once their warm sessions "
         "were built.",
         table(["lab", "students", "warm sessions per process", "arrival", "without warm sessions", "p50", "p95",
@@ -220,6 +223,11 @@ def run(quick: bool) -> Section:
               [arrival.row(label, waves[label, arrival.wave.students]) for label, arrival in warm.items()]),
     ]
     return section
+
+
+def warm_sessions_for(students: int, processes: int) -> int:
+    """Warm sessions per process for a class arriving together (docs/deploy.md)."""
+    return students if processes == 1 else math.ceil(1.2 * students / processes)
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import sys
 import time
 import urllib.request
@@ -55,6 +56,28 @@ def test_a_warm_page_is_the_page_built_on_demand_and_answers_alike():
         wait_for(read_log, "warm sessions: 1 ready")
         asyncio.run(scenario(url, read_log))
         assert "Traceback" not in read_log()
+
+
+def test_a_warm_page_behind_a_prefix_is_the_html_panel_renders_on_demand_and_works():
+    def page(url):
+        html = urllib.request.urlopen(url).read().decode()
+        html = re.sub(r'"token":"[^"]+"', "TOKEN", html)
+        return re.sub(r"\b(p\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b", "ID", html)
+
+    async def join(url):
+        student = await Student.join(url)
+        assert await student.set_value(student.model("Slider", title="damping λ"), 0.5) > 0
+        assert student.errors == []
+        await student.close()
+
+    with serve(LAB + ["--warm-sessions", "1", "--prefix", "/newton-lab"], probe="newton-lab/liveness") as (url, read_log):
+        wait_for(read_log, "warm sessions: 1 ready")
+        warm, cold = page(url + "newton-lab/"), page(url + "newton-lab/")
+        assert read_log().count(", warm)") == 1 and read_log().count("started (") == 2
+        assert warm == cold and "TOKEN" in warm
+        wait_for(read_log, "warm sessions: 1 ready", count=2)  # refilled after the quiet seconds
+        asyncio.run(join(url + "newton-lab/"))
+        assert read_log().count(", warm)") == 2 and "Traceback" not in read_log()
 
 
 def test_a_link_opened_on_a_warm_page_shows_its_scene():
