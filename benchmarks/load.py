@@ -73,7 +73,10 @@ async def play(url: str, index: int, started: float, acting_until, think: tuple[
     """One student: open the page, then change things until the wave ends. Returns the open session."""
     rng = random.Random(index)
     try:
-        student = await Student.join(url)
+        # Each student's browser keeps nginx's affinity cookie from one lecture to the next: the same
+        # class lands on the same processes every wave (a fresh random split would move each process's
+        # peak, and with it the memory Python keeps, from wave to wave).
+        student = await Student.join(url, cookies={"newton_lab_affinity": f"student-{index}"})
     except Exception as error:  # refused, timed out, reset: whatever keeps a student out counts
         wave.errors.append(f"student {index} could not join: {error!r}")
         return None

@@ -68,11 +68,14 @@ class Student:
         self.reader: asyncio.Task | None = None
 
     @classmethod
-    async def join(cls, url: str, timeout: float = 120.0) -> Student:
-        """Open the page at `url` and its session, as a browser would; SessionError if refused."""
+    async def join(cls, url: str, timeout: float = 120.0, cookies: dict[str, str] | None = None) -> Student:
+        """Open the page at `url` and its session, as a browser would, with the `cookies` it kept from
+        earlier visits; SessionError if refused."""
         client = AsyncHTTPClient(force_instance=True)  # its own: a shared client queues requests ten at a time
+        kept = {"Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())} if cookies else None
         try:
-            page = await client.fetch(url, connect_timeout=timeout, request_timeout=timeout, raise_error=False)
+            page = await client.fetch(url, headers=kept, connect_timeout=timeout, request_timeout=timeout,
+                                      raise_error=False)
         finally:
             client.close()
         if page.code != 200:
@@ -84,9 +87,10 @@ class Student:
         scheme = "wss" if parts.scheme == "https" else "ws"
         # As a browser: the page's origin, and its cookies back (a proxy's session affinity lives in one).
         headers = {"Origin": f"{parts.scheme}://{parts.netloc}"}
-        cookies = [cookie.split(";", 1)[0] for cookie in page.headers.get_list("Set-Cookie")]
-        if cookies:
-            headers["Cookie"] = "; ".join(cookies)
+        jar = dict(cookies or {})
+        jar.update(cookie.split(";", 1)[0].split("=", 1) for cookie in page.headers.get_list("Set-Cookie"))
+        if jar:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in jar.items())
         request = HTTPRequest(f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}/ws", headers=headers,
                               connect_timeout=timeout, request_timeout=timeout)
         socket = await websocket_connect(request, subprotocols=["bokeh", token.group(1)])
