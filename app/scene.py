@@ -62,10 +62,13 @@ def contour_grid(problem_name: str, params: tuple[tuple[str, float], ...], resol
         values = problem.f(np.array(np.meshgrid(xs, ys)))
     levels = contour_levels(values)
     lines = contour_data(xs, ys, values, levels, want_fill=False).line_data
-    nan = [np.array([np.nan])]
-    return ContourGrid(xs, ys, values, levels, band_image(problem, levels),
-                       np.concatenate([part for x in lines.xs for part in (x, nan[0])]),
-                       np.concatenate([part for y in lines.ys for part in (y, nan[0])]))
+    return ContourGrid(xs, ys, values, levels, band_image(problem, levels), nan_joined(lines.xs), nan_joined(lines.ys))
+
+
+def nan_joined(pieces: list[np.ndarray]) -> np.ndarray:
+    """One array of all the pieces, a NaN after each: one line that Bokeh breaks at every NaN."""
+    gap = np.array([np.nan])
+    return np.concatenate([part for piece in pieces for part in (piece, gap)])
 
 
 def band_image(problem: solvers.Problem, levels: np.ndarray, resolution: int = BAND_RESOLUTION) -> np.ndarray:

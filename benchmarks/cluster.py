@@ -14,12 +14,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .serving import REPO, free_port, running
+from .serving import REPO, free_port, running, wait_for_log
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 NGINX_CONF = REPO / "deploy" / "nginx.conf"
@@ -59,14 +58,10 @@ class Cluster:
         return sum(lab.memory() for lab in self.labs)
 
     def wait_for_warm_sessions(self, timeout: float = 600.0) -> None:
-        """Until every lab process has its pool of warm sessions full (it says so in its log)."""
-        deadline = time.monotonic() + timeout
-        while not all(lab.read_log().count("warm sessions: ") > lab.pools_seen for lab in self.labs):
-            if time.monotonic() > deadline:
-                raise RuntimeError("the warm sessions were not built in time:\n" + self.labs[0].read_log()[-2000:])
-            time.sleep(0.2)
+        """Until every lab process has its pool of warm sessions full again (it says so in its log)."""
         for lab in self.labs:
-            lab.pools_seen = lab.read_log().count("warm sessions: ")
+            lab.pools_seen += 1
+            wait_for_log(lab.read_log, "warm sessions: ", lab.pools_seen, timeout)
 
 
 def nginx_config(upstreams: list[str], port: int) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .report import Section, run_alone, table
-from .serving import CHROMIUM, CHROMIUM_FLAGS, serve
+from .serving import CHROMIUM, CHROMIUM_FLAGS, serve, wait_for_log
 from .student import Student
 from .timing import seconds
 
@@ -89,7 +89,7 @@ def run(quick: bool) -> Section:
         rows.append(("Newton Lab (`make run`)", "click on the plot", asyncio.run(tap_latencies(url, changes))))
     # A page opened on a server that is up and idle, as a student meets it: its warm sessions are built.
     with serve(lab_command, probe="liveness") as (url, read_log):
-        wait_for_warm_sessions(read_log)
+        wait_for_log(read_log, "warm sessions: ", timeout=120.0)
         loads = first_load(url)
 
     table_rows = []
@@ -120,15 +120,6 @@ def run(quick: bool) -> Section:
     section.body.append(table(["page", "first load to first drawn plot", "bytes on the wire"],
                               [["Newton Lab (`make run`)", seconds(loaded), f"{transferred / 1e6:.2f} MB"]]))
     return section
-
-
-def wait_for_warm_sessions(read_log, timeout: float = 120.0) -> None:
-    """Until the lab's log says its warm sessions are built (`app.warm`)."""
-    deadline = time.monotonic() + timeout
-    while "warm sessions: " not in read_log():
-        if time.monotonic() > deadline:
-            raise RuntimeError("the lab's warm sessions were not built in time:\n" + read_log()[-2000:])
-        time.sleep(0.1)
 
 
 def first_load(url: str) -> tuple[float, int] | None:

@@ -40,6 +40,16 @@ def wait_until_up(url: str, process: subprocess.Popen, read_log, timeout: float 
             time.sleep(0.2)
 
 
+def wait_for_log(read_log, text: str, count: int = 1, timeout: float = 60.0) -> None:
+    """Until `text` appears `count` times in what `read_log()` returns; RuntimeError with the log's end if
+    time runs out."""
+    deadline = time.monotonic() + timeout
+    while read_log().count(text) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{text!r} not logged {count} times in {timeout:g} s:\n{read_log()[-3000:]}")
+        time.sleep(0.1)
+
+
 @contextmanager
 def running(command: list[str], log: Path, probe: str, environment: dict[str, str] | None = None,
             timeout: float = 60.0):

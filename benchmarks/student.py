@@ -46,6 +46,11 @@ def models_in(value: Any):
             yield from models_in(item)
 
 
+def cookie_header(cookies: dict[str, str]) -> dict[str, str]:
+    """The Cookie header that sends `cookies`, or no header for none."""
+    return {"Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())} if cookies else {}
+
+
 def carries_data(message) -> bool:
     """Whether a PATCH-DOC message brings column data (a new `data`, a stream or a patch)."""
     return any(event.get("kind") in ("ColumnDataChanged", "ColumnsStreamed", "ColumnsPatched")
@@ -72,10 +77,9 @@ class Student:
         """Open the page at `url` and its session, as a browser would, with the `cookies` it kept from
         earlier visits; SessionError if refused."""
         client = AsyncHTTPClient(force_instance=True)  # its own: a shared client queues requests ten at a time
-        kept = {"Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())} if cookies else None
         try:
-            page = await client.fetch(url, headers=kept, connect_timeout=timeout, request_timeout=timeout,
-                                      raise_error=False)
+            page = await client.fetch(url, headers=cookie_header(cookies or {}), connect_timeout=timeout,
+                                      request_timeout=timeout, raise_error=False)
         finally:
             client.close()
         if page.code != 200:
@@ -86,11 +90,9 @@ class Student:
         parts = urlsplit(url)
         scheme = "wss" if parts.scheme == "https" else "ws"
         # As a browser: the page's origin, and its cookies back (a proxy's session affinity lives in one).
-        headers = {"Origin": f"{parts.scheme}://{parts.netloc}"}
         jar = dict(cookies or {})
         jar.update(cookie.split(";", 1)[0].split("=", 1) for cookie in page.headers.get_list("Set-Cookie"))
-        if jar:
-            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in jar.items())
+        headers = {"Origin": f"{parts.scheme}://{parts.netloc}", **cookie_header(jar)}
         request = HTTPRequest(f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}/ws", headers=headers,
                               connect_timeout=timeout, request_timeout=timeout)
         socket = await websocket_connect(request, subprotocols=["bokeh", token.group(1)])

@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.request
 
-from benchmarks.serving import serve
+from benchmarks.serving import serve, wait_for_log
 from benchmarks.student import Student
 
 LAB = [sys.executable, "-m", "app.serve"]
@@ -27,13 +27,6 @@ def comparable(value):
     if isinstance(value, list):
         return [comparable(item) for item in value if not (isinstance(item, str) and item.startswith("__ref"))]
     return value
-
-
-def wait_for(read_log, text: str, count: int = 1, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while read_log().count(text) < count:
-        assert time.monotonic() < deadline, f"{text!r} not logged {count} times:\n{read_log()[-3000:]}"
-        time.sleep(0.1)
 
 
 def test_a_warm_page_is_the_page_built_on_demand_and_answers_alike():
@@ -53,7 +46,7 @@ def test_a_warm_page_is_the_page_built_on_demand_and_answers_alike():
             await cold.close()
 
     with serve(LAB + ["--warm-sessions", "1"], probe="liveness") as (url, read_log):
-        wait_for(read_log, "warm sessions: 1 ready")
+        wait_for_log(read_log, "warm sessions: 1 ready")
         asyncio.run(scenario(url, read_log))
         assert "Traceback" not in read_log()
 
@@ -71,11 +64,11 @@ def test_a_warm_page_behind_a_prefix_is_the_html_panel_renders_on_demand_and_wor
         await student.close()
 
     with serve(LAB + ["--warm-sessions", "1", "--prefix", "/newton-lab"], probe="newton-lab/liveness") as (url, read_log):
-        wait_for(read_log, "warm sessions: 1 ready")
+        wait_for_log(read_log, "warm sessions: 1 ready")
         warm, cold = page(url + "newton-lab/"), page(url + "newton-lab/")
         assert read_log().count(", warm)") == 1 and read_log().count("started (") == 2
         assert warm == cold and "TOKEN" in warm
-        wait_for(read_log, "warm sessions: 1 ready", count=2)  # refilled after the quiet seconds
+        wait_for_log(read_log, "warm sessions: 1 ready", count=2)  # refilled after the quiet seconds
         asyncio.run(join(url + "newton-lab/"))
         assert read_log().count(", warm)") == 2 and "Traceback" not in read_log()
 
@@ -90,7 +83,7 @@ def test_a_link_opened_on_a_warm_page_shows_its_scene():
             await student.close()
 
     with serve(LAB + ["--warm-sessions", "1"], probe="liveness") as (url, read_log):
-        wait_for(read_log, "warm sessions: 1 ready")
+        wait_for_log(read_log, "warm sessions: 1 ready")
         asyncio.run(scenario(url))
         assert ", warm)" in read_log() and "Traceback" not in read_log()
 
@@ -108,18 +101,18 @@ def test_warm_sessions_are_rebuilt_only_once_nobody_works():
             await student.close()
 
     with serve(LAB + ["--warm-sessions", "2"], probe="liveness") as (url, read_log):
-        wait_for(read_log, "warm sessions: 2 ready")
+        wait_for_log(read_log, "warm sessions: 2 ready")
         asyncio.run(scenario(url, read_log))
-        wait_for(read_log, "warm sessions: 2 ready", count=2, timeout=20)  # quiet again: refilled
+        wait_for_log(read_log, "warm sessions: 2 ready", count=2, timeout=20)  # quiet again: refilled
 
 
 def test_a_warm_page_never_connected_is_reclaimed_and_unused_warm_sessions_are_kept():
     with serve(LAB + ["--warm-sessions", "2", "--unused-session-lifetime", "1"], probe="liveness") as (url, read_log):
-        wait_for(read_log, "warm sessions: 2 ready")
+        wait_for_log(read_log, "warm sessions: 2 ready")
         time.sleep(3)  # longer than the unused-session lifetime and its check: the pool is kept
         assert "ended" not in read_log()
         urllib.request.urlopen(url).read()  # a page whose websocket never comes
-        wait_for(read_log, "ended", timeout=10)
+        wait_for_log(read_log, "ended", timeout=10)
 
         async def join():
             student = await Student.join(url)
