@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .linalg import symmetric_eigen
+from .linalg import symmetric_eigen, symmetric_eigen_stack
 
 # Eigenvalues smaller than this fraction of the largest |λ| count as zero.
 ZERO_EIGENVALUE_RTOL = 1e-10
@@ -73,7 +73,7 @@ VERDICT_OF_SIGNS = np.array([
 
 
 def newton_directions(hessians: np.ndarray, gradients: np.ndarray):
-    """−H⁻¹g = −Q Λ⁻¹ Qᵀ g for a stack of Hessians (n, d, d) and gradients (n, d), in one LAPACK call.
+    """−H⁻¹g = −Q Λ⁻¹ Qᵀ g for a stack of Hessians (n, d, d) and gradients (n, d), all at once.
 
     Returns (eigenvalues (n, d), eigenvectors (n, d, d), directions (n, d)); a row of directions is
     NaN where its H is singular (by the rule of `eigen_analysis`) and every row is NaN where H is not finite.
@@ -81,7 +81,7 @@ def newton_directions(hessians: np.ndarray, gradients: np.ndarray):
     finite = np.isfinite(hessians.reshape(len(hessians), -1)).all(axis=1)
     if not finite.all():
         hessians = np.where(finite[:, None, None], hessians, 0.0)
-    eigenvalues, eigenvectors = np.linalg.eigh(hessians)
+    eigenvalues, eigenvectors = symmetric_eigen_stack(hessians)
     magnitudes = np.abs(eigenvalues)
     singular = (magnitudes <= ZERO_EIGENVALUE_RTOL * magnitudes.max(axis=1, keepdims=True)).any(axis=1)
     along = (np.swapaxes(eigenvectors, 1, 2) @ gradients[:, :, None])[:, :, 0]  # Qᵀg

@@ -17,8 +17,13 @@ class NumericalFailure(Exception):
     """The method cannot take a step here (singular matrix, failed line search); the run ends 'failed'."""
 
 
+SMALL = 16  # vectors up to this length are handled as Python floats
+
+
 def norm(v: np.ndarray) -> float:
     """‖v‖₂, cheaply; inf or NaN when an entry is not finite."""
+    if v.size <= SMALL:  # a few floats: hypot is faster than a BLAS call, and does not overflow
+        return math.hypot(*v.tolist())
     return math.sqrt(v.dot(v))
 
 
@@ -41,13 +46,23 @@ def solve(matrix: np.ndarray, rhs: np.ndarray, what: str) -> np.ndarray:
     return solution
 
 
+def eigen_2x2(a, b, c, xp=math):
+    """λ₁ ≤ λ₂ and (cos θ, sin θ) of [[a, b], [b, c]], whose eigenvectors are the axes rotated by θ.
+
+    λ = m ∓ √(((a − c)/2)² + b²) with m = (a + c)/2, and θ = ½ atan2(2b, a − c): as accurate as LAPACK
+    (|δλ| ≲ ε‖H‖) and far cheaper for one matrix. With xp=numpy, a, b, c may be arrays (a stack of matrices).
+    """
+    mean, radius = 0.5 * (a + c), xp.hypot(0.5 * (a - c), b)
+    theta = 0.5 * xp.atan2(2 * b, a - c)
+    return mean - radius, mean + radius, xp.cos(theta), xp.sin(theta)
+
+
 def symmetric_eigenvalues(H: np.ndarray) -> np.ndarray:
     """Ascending eigenvalues of one symmetric matrix, without the eigenvectors."""
     if H.shape != (2, 2):
         return np.linalg.eigvalsh(H)
-    # Closed form for 2×2, several times faster than LAPACK's call overhead and as accurate (|δλ| ≲ ε‖H‖).
     (a, b), (_, c) = H.tolist()
-    mean, radius = 0.5 * (a + c), math.hypot(0.5 * (a - c), b)
+    mean, radius = 0.5 * (a + c), math.hypot(0.5 * (a - c), b)  # eigen_2x2's λ, without θ
     return np.array([mean - radius, mean + radius])
 
 
@@ -55,8 +70,14 @@ def symmetric_eigen(H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Ascending eigenvalues and orthonormal eigenvectors (columns) of one symmetric matrix."""
     if H.shape != (2, 2):
         return np.linalg.eigh(H)
-    # Closed form for 2×2, as above: the eigenvectors are the axes rotated by θ = ½ atan2(2b, a − c).
     (a, b), (_, c) = H.tolist()
-    theta = 0.5 * math.atan2(2 * b, a - c)
-    cos, sin = math.cos(theta), math.sin(theta)
-    return symmetric_eigenvalues(H), np.array([[-sin, cos], [cos, sin]])
+    lowest, highest, cos, sin = eigen_2x2(a, b, c)
+    return np.array([lowest, highest]), np.array([[-sin, cos], [cos, sin]])
+
+
+def symmetric_eigen_stack(H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`symmetric_eigen` of each matrix of a stack (n, d, d): eigenvalues (n, d), eigenvectors (n, d, d)."""
+    if H.shape[1:] != (2, 2):
+        return np.linalg.eigh(H)
+    lowest, highest, cos, sin = eigen_2x2(H[:, 0, 0], H[:, 0, 1], H[:, 1, 1], xp=np)
+    return np.stack([lowest, highest], axis=1), np.stack([-sin, cos, cos, sin], axis=1).reshape(-1, 2, 2)

@@ -19,7 +19,7 @@ from solvers.curvature import (
     quadratic_model,
     stationary_kind,
 )
-from solvers.linalg import symmetric_eigen
+from solvers.linalg import symmetric_eigen, symmetric_eigen_stack
 
 EPS = np.finfo(float).eps
 
@@ -116,6 +116,9 @@ def test_closed_form_2x2_eigensystem_agrees_with_lapack_at_every_scale(a, b, c, 
     np.testing.assert_allclose(eigenvalues, np.linalg.eigh(H)[0], rtol=0, atol=8 * EPS * size)
     np.testing.assert_allclose(Q.T @ Q, np.eye(2), atol=8 * EPS)
     np.testing.assert_allclose(H @ Q, Q * eigenvalues, rtol=0, atol=8 * EPS * size)
+    stacked_eigenvalues, stacked_Q = symmetric_eigen_stack(np.array([H, 2 * H]))  # the same formula, batched
+    np.testing.assert_allclose(stacked_eigenvalues, [eigenvalues, 2 * eigenvalues], rtol=0, atol=8 * EPS * size)
+    np.testing.assert_allclose(stacked_Q, [Q, Q], rtol=0, atol=8 * EPS)
 
 
 # -- the quadratic model --------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 import solvers
 from solvers import METHODS, PROBLEMS, RUN_OPTIONS, STATUSES
+from solvers.linalg import norm
 from solvers.options import Option
 
 LOG_FLOOR = 1e-12  # a log-uniform draw on a range starting at 0 starts here; 0 (or 5e-324) is an edge case
@@ -200,11 +201,10 @@ def stationary_points(problem: solvers.Problem) -> tuple[solvers.StationaryPoint
 
 
 def starts_finite(problem: solvers.Problem, x0) -> bool:
-    """f(x₀) and ‖∇f(x₀)‖ are finite, as the driver needs them to take a first step."""
+    """f(x₀) and ‖∇f(x₀)‖ are finite, as the driver needs them to take a first step (‖·‖ as it measures it)."""
     x = np.asarray(x0, dtype=float)
     with np.errstate(all="ignore"):
-        g = problem.grad(x)
-        return math.isfinite(problem.f(x)) and math.isfinite(math.sqrt(g @ g))
+        return math.isfinite(problem.f(x)) and math.isfinite(norm(problem.grad(x)))
 
 
 # -- combinations the declarations cannot express --------------------------------------------------------

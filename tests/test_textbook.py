@@ -11,6 +11,7 @@ from helpers import best_on_circle, cosine, distances, model_decrease, relative_
 
 import solvers
 from solvers.curvature import convergence_order
+from solvers.methods.quasi_newton import CompactPairs, PlanePairs, inverse_bfgs_update
 from solvers.methods.trust_region import solve_secular_equation
 
 ARMIJO_C1, WOLFE_C2 = 1e-4, 0.9  # the engine's line-search constants (solvers.linesearch defaults)
@@ -299,6 +300,42 @@ def test_line_search_steps_satisfy_the_strong_wolfe_conditions(method, name):
         slope = step.gradient @ step.direction
         assert trace.fs[k + 1] <= trace.fs[k] + ARMIJO_C1 * step.alpha * slope, k
         assert abs(trace.steps[k + 1].gradient @ step.direction) <= WOLFE_C2 * abs(slope), k
+
+
+def curvature_pairs(rng, count, d):
+    """Random pairs (s, y) with sᵀy > 0, as a descent method meets them: y = As for a random SPD A."""
+    pairs = []
+    for _ in range(count):
+        factor = rng.normal(size=(d, d))
+        s = rng.normal(size=d)
+        pairs.append((s, (factor @ factor.T + 0.1 * np.eye(d)) @ s))
+    return pairs
+
+
+@pytest.mark.parametrize("d", [2, 5])
+def test_inverse_bfgs_update_is_the_product_form_and_meets_the_secant_equation(d):
+    rng = np.random.default_rng(d)
+    H = np.eye(d)
+    for s, y in curvature_pairs(rng, 6, d):
+        rho, identity = 1.0 / (y @ s), np.eye(d)
+        product_form = (identity - rho * np.outer(s, y)) @ H @ (identity - rho * np.outer(y, s)) + rho * np.outer(s, s)
+        H = inverse_bfgs_update(H, s, y)
+        np.testing.assert_allclose(H, product_form, rtol=1e-12, atol=1e-12 * np.abs(product_form).max())
+        np.testing.assert_allclose(H @ y, s, rtol=1e-10)  # H⁻¹₊ y = s
+        np.testing.assert_allclose(H, H.T, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("memory", [1, 3, 10])
+def test_two_loop_recursion_in_the_plane_equals_the_compact_form(memory):
+    """The plane's pairs (floats, two-loop) and the compact form give the same H⁻¹g, also once pairs are forgotten."""
+    rng = np.random.default_rng(memory)
+    plane, compact = PlanePairs(memory), CompactPairs(memory, 2)
+    for s, y in curvature_pairs(rng, 2 * memory + 3, 2):
+        plane.remember(s, y)
+        compact.remember(s, y)
+        assert len(plane) == len(compact)
+        g = rng.normal(size=2)
+        np.testing.assert_allclose(plane.inverse_hessian_times(g), compact.inverse_hessian_times(g), rtol=1e-9)
 
 
 # -- first-order methods with memory --------------------------------------------------------------

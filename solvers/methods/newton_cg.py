@@ -46,8 +46,8 @@ def truncated_cg(hvp: Callable[[np.ndarray], np.ndarray], g: np.ndarray, toleran
     At negative curvature dᵀHd ≤ 0 it stops with the last iterate, or −g if that is still zero.
     Returns (p, CG iterations, event).
     """
-    p = np.zeros_like(g)
-    residual = g.copy()  # r = Hp + g
+    p = np.zeros(g.shape)  # not zeros_like, whose dispatch is slow for small arrays
+    residual = g  # r = Hp + g; never changed in place
     direction = -residual
     residual_sq = residual.dot(residual)
     for iteration in range(max_iterations):

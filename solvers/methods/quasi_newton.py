@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+from collections import deque
 
 import numpy as np
 
@@ -16,7 +16,7 @@ SKIP_EVENT = "curvature condition yᵀs > 0 failed: update skipped"
 
 def curvature_pair_ok(s: np.ndarray, y: np.ndarray) -> bool:
     """yᵀs > 0 (safely): the update then keeps the inverse Hessian positive definite."""
-    return s.dot(y) > 1e-10 * math.sqrt(s.dot(s) * y.dot(y))
+    return s.dot(y) > 1e-10 * norm(s) * norm(y)
 
 
 def first_step_length(p: np.ndarray) -> float:
@@ -50,18 +50,33 @@ class BFGS(Method):
         s, y = x - self.previous[0], g - self.previous[1]
         if not curvature_pair_ok(s, y):
             return SKIP_EVENT
-        rho = 1.0 / y.dot(s)
-        # The product form above, expanded into the symmetric rank-two update H⁻¹ + usᵀ + suᵀ with
-        # u = ½(ρ²yᵀH⁻¹y + ρ)s − ρH⁻¹y: O(d²) instead of O(d³).
-        Hy = self.inverse_hessian.dot(y)
-        u = 0.5 * (rho * rho * y.dot(Hy) + rho) * s - rho * Hy
-        outer = u[:, None] * s
-        self.inverse_hessian += outer + outer.T
+        self.inverse_hessian = inverse_bfgs_update(self.inverse_hessian, s, y)
         return ""
 
 
+def inverse_bfgs_update(H: np.ndarray, s: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """(I − ρsyᵀ) H (I − ρysᵀ) + ρssᵀ, ρ = 1/yᵀs, as the rank-two update H + usᵀ + suᵀ, u = ½(ρ²yᵀHy + ρ)s − ρHy.
+
+    The expanded form costs O(d²) instead of the product's O(d³).
+    """
+    if H.shape == (2, 2):  # in floats: for the plane, numpy's per-call overhead would cost more than the arithmetic
+        (a, b), (_, c) = H.tolist()
+        (s0, s1), (y0, y1) = s.tolist(), y.tolist()
+        rho = 1.0 / (y0 * s0 + y1 * s1)
+        Hy0, Hy1 = a * y0 + b * y1, b * y0 + c * y1
+        k = 0.5 * (rho * rho * (y0 * Hy0 + y1 * Hy1) + rho)
+        u0, u1 = k * s0 - rho * Hy0, k * s1 - rho * Hy1
+        cross = u0 * s1 + s0 * u1
+        return np.array([[a + 2 * u0 * s0, b + cross], [b + cross, c + 2 * u1 * s1]])
+    rho = 1.0 / y.dot(s)
+    Hy = H.dot(y)
+    u = 0.5 * (rho * rho * y.dot(Hy) + rho) * s - rho * Hy
+    outer = u[:, None] * s
+    return H + (outer + outer.T)  # the sum first: exactly symmetric
+
+
 class LBFGS(Method):
-    """p = −H⁻¹∇f with H⁻¹ built from the last m pairs (s, y) and H₀⁻¹ = (sᵀy / yᵀy) I, in compact form"""
+    """p = −H⁻¹∇f with H⁻¹ built from the last m pairs (s, y) and H₀⁻¹ = (sᵀy / yᵀy) I"""
 
     name = "lbfgs"
     title = "L-BFGS"
@@ -72,14 +87,7 @@ class LBFGS(Method):
     options = {"memory": Option(10, "number m of (s, y) pairs remembered", low=1, high=1000, integer=True)}
 
     def start(self, x):
-        m, d = self.memory, len(x)
-        # The pairs sit in m slots, a new one in the slot of the oldest: nothing is ever shifted. Every array
-        # lists them in slot order, which is all the compact form asks.
-        self.S, self.Y = np.zeros((m, d)), np.zeros((m, d))  # rows sᵢ and yᵢ
-        self.s_dot_y = np.zeros(m)  # sᵢᵀyᵢ: the diagonal D
-        self.R_inverse = np.zeros((m, m))  # R⁻¹, R the triangle of sᵢᵀyⱼ with pair i no newer than pair j
-        self.y_gram = np.zeros((m, m))  # yᵢᵀyⱼ
-        self.n_pairs, self.newest, self.gamma = 0, -1, 1.0  # H₀⁻¹ = γI, γ = sᵀy / yᵀy of the newest pair
+        self.pairs = PlanePairs(self.memory) if len(x) == 2 else CompactPairs(self.memory, len(x))
         self.previous = None
 
     def step(self, x, f, g):
@@ -87,14 +95,34 @@ class LBFGS(Method):
         if self.previous is not None:
             s, y = x - self.previous[0], g - self.previous[1]
             if curvature_pair_ok(s, y):
-                self.remember(s, y)
+                self.pairs.remember(s, y)
             else:
                 event = SKIP_EVENT
-        p = -self.inverse_hessian_times(g)
-        alpha0 = first_step_length(p) if not self.n_pairs else 1.0
+        p = -self.pairs.inverse_hessian_times(g)
+        alpha0 = first_step_length(p) if not len(self.pairs) else 1.0
         alpha, point, searched = linesearch.wolfe(self.oracle, x, f, g, p, alpha=alpha0)
         self.previous = (x, g)
         return Step(direction=p, alpha=alpha, event=join_events(event, searched), point=point)
+
+
+class CompactPairs:
+    """The last m pairs, and H⁻¹g from them in the compact form of Byrd, Nocedal & Schnabel (N&W eq. 7.24).
+
+    A few BLAS products with arrays kept up to date pair by pair, instead of a recursion over the pairs.
+    """
+
+    def __init__(self, memory: int, dim: int) -> None:
+        m = self.memory = memory
+        # The pairs sit in m slots, a new one in the slot of the oldest: nothing is ever shifted. Every array
+        # lists them in slot order, which is all the compact form asks.
+        self.S, self.Y = np.zeros((m, dim)), np.zeros((m, dim))  # rows sᵢ and yᵢ
+        self.s_dot_y = np.zeros(m)  # sᵢᵀyᵢ: the diagonal D
+        self.R_inverse = np.zeros((m, m))  # R⁻¹, R the triangle of sᵢᵀyⱼ with pair i no newer than pair j
+        self.y_gram = np.zeros((m, m))  # yᵢᵀyⱼ
+        self.n_pairs, self.newest, self.gamma = 0, -1, 1.0  # H₀⁻¹ = γI, γ = sᵀy / yᵀy of the newest pair
+
+    def __len__(self) -> int:
+        return self.n_pairs
 
     def remember(self, s, y):
         """Put (s, y) in the slot of the oldest pair, and update R⁻¹ and the y's Gram matrix to match.
@@ -117,11 +145,7 @@ class LBFGS(Method):
         self.gamma = float(r / y_y[slot])
 
     def inverse_hessian_times(self, g):
-        """H⁻¹g = γ(g − Yu) + Sv, u = R⁻¹Sᵀg, v = R⁻ᵀ((D + γYᵀY)u − γYᵀg), the pairs the columns of S and Y.
-
-        The compact representation of Byrd, Nocedal & Schnabel (Nocedal & Wright, eq. 7.24): a few products
-        with the arrays that `remember` keeps, instead of a recursion over the pairs.
-        """
+        """H⁻¹g = γ(g − Yu) + Sv, u = R⁻¹Sᵀg, v = R⁻ᵀ((D + γYᵀY)u − γYᵀg), the pairs the columns of S and Y."""
         n, gamma = self.n_pairs, self.gamma
         if not n:
             return g.copy()
@@ -129,3 +153,39 @@ class LBFGS(Method):
         u = R_inverse.dot(S.dot(g))
         v = R_inverse.T.dot(self.s_dot_y[:n] * u + gamma * (self.y_gram[:n, :n].dot(u) - Y.dot(g)))
         return gamma * (g - u.dot(Y)) + v.dot(S)
+
+
+class PlanePairs:
+    """The last m pairs of a two-dimensional problem, as floats, and H⁻¹g by the two-loop recursion (N&W Alg. 7.4).
+
+    In the plane the compact form's BLAS products cost more in numpy's call overhead than the whole
+    recursion costs in float arithmetic.
+    """
+
+    def __init__(self, memory: int) -> None:
+        self.pairs = deque(maxlen=memory)  # (s₀, s₁, y₀, y₁, ρ = 1/sᵀy), oldest first
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def remember(self, s, y):
+        (s0, s1), (y0, y1) = s.tolist(), y.tolist()
+        self.pairs.append((s0, s1, y0, y1, 1.0 / (s0 * y0 + s1 * y1)))
+
+    def inverse_hessian_times(self, g):
+        """q ← q − αᵢyᵢ with αᵢ = ρᵢsᵢᵀq, newest pair first; r = γq; r ← r + (αᵢ − ρᵢyᵢᵀr)sᵢ, oldest first."""
+        if not self.pairs:
+            return g.copy()
+        q0, q1 = g.tolist()
+        alphas = []
+        for s0, s1, y0, y1, rho in reversed(self.pairs):
+            alpha = rho * (s0 * q0 + s1 * q1)
+            q0, q1 = q0 - alpha * y0, q1 - alpha * y1
+            alphas.append(alpha)
+        s0, s1, y0, y1, rho = self.pairs[-1]
+        gamma = (s0 * y0 + s1 * y1) / (y0 * y0 + y1 * y1)  # H₀⁻¹ = γI
+        r0, r1 = gamma * q0, gamma * q1
+        for (s0, s1, y0, y1, rho), alpha in zip(self.pairs, reversed(alphas)):
+            correction = alpha - rho * (y0 * r0 + y1 * r1)
+            r0, r1 = r0 + correction * s0, r1 + correction * s1
+        return np.array([r0, r1])

@@ -69,24 +69,38 @@ def trust_region_step(g: np.ndarray, H: np.ndarray, radius: float) -> tuple[np.n
     """
     eigenvalues, Q = symmetric_eigen(H)
     g_hat = Q.T.dot(g)
-    if eigenvalues[0] > 0:
+    smallest, largest = eigenvalues[0].item(), eigenvalues[-1].item()  # ascending
+    if smallest > 0:
         newton = -g_hat / eigenvalues
         if norm(newton) <= radius:
             return Q.dot(newton), False, 0
-    lowest = max(0.0, -eigenvalues[0])
-    scale = max(1.0, -eigenvalues[0], eigenvalues[-1])  # max(1, max|λ|), the eigenvalues being ascending
-    along_lowest = eigenvalues + lowest <= 1e-12 * scale  # true for the first few, if any
-    if along_lowest[0] and norm(g_hat[along_lowest]) <= 1e-12 * max(1.0, norm(g_hat)):
-        # Hard case candidate: g has no component along the most negative curvature.
-        others = ~along_lowest
-        p_hat = np.zeros_like(g_hat)
-        p_hat[others] = -g_hat[others] / (eigenvalues[others] + lowest)
-        gap = radius**2 - p_hat.dot(p_hat)
-        if gap >= 0:
-            p_hat[np.argmax(along_lowest)] = np.sqrt(gap)  # walk along the lowest eigenvector to Δ
-            return Q.dot(p_hat), True, 0
+    lowest = max(0.0, -smallest)
+    scale = max(1.0, -smallest, largest)  # max(1, max|λ|)
+    if smallest + lowest <= 1e-12 * scale:  # λ₁ ≤ 0, or positive but negligible
+        p = hard_case_step(g_hat, eigenvalues, Q, radius, lowest, 1e-12 * scale)
+        if p is not None:
+            return p, True, 0
     lam, iterations = solve_secular_equation(g_hat, eigenvalues, radius, lowest)
     return Q.dot(-g_hat / (eigenvalues + lam)), True, iterations
+
+
+def hard_case_step(g_hat, eigenvalues, Q, radius, lowest, zero):
+    """The step of the hard case, when g has no component along the most negative curvature, else None.
+
+    Then ‖p(λ)‖ < Δ for every λ > −λ₁: the solution is p(−λ₁) plus a walk along the lowest eigenvector
+    out to the boundary. `zero` is how small λᵢ + lowest must be to count as the lowest curvature.
+    """
+    along_lowest = eigenvalues + lowest <= zero  # true for the first few
+    if norm(g_hat[along_lowest]) > 1e-12 * max(1.0, norm(g_hat)):
+        return None
+    others = ~along_lowest
+    p_hat = np.zeros_like(g_hat)
+    p_hat[others] = -g_hat[others] / (eigenvalues[others] + lowest)
+    gap = radius**2 - p_hat.dot(p_hat)
+    if gap < 0:  # p(−λ₁) already leaves the region: the secular equation has its root after all
+        return None
+    p_hat[np.argmax(along_lowest)] = np.sqrt(gap)  # walk along the lowest eigenvector to Δ
+    return Q.dot(p_hat)
 
 
 def solve_secular_equation(g_hat, eigenvalues, radius, lowest, max_iterations=100):
