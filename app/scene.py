@@ -154,7 +154,7 @@ def iterate_columns(trace: solvers.Trace, problem: solvers.Problem) -> dict[str,
             "verdict": np.array([VERDICT_TEXT.get(v, "") for v in verdicts(eigenvalues)]),
             "alpha": trace.column("alpha"), "damping": trace.column("damping"), "radius": trace.column("radius"),
             "trust_diameter": 2 * trace.column("radius"),
-            "event": np.array([s.event for s in trace.steps]),
+            "event": np.array(trace.events),
         }
         # The local quadratic model's centre (its stationary point x + p) and first eigenvector, for its contours.
         columns["model_cx"], columns["model_cy"] = (xs + newton).T

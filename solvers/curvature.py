@@ -76,7 +76,8 @@ def newton_directions(hessians: np.ndarray, gradients: np.ndarray):
     """−H⁻¹g = −Q Λ⁻¹ Qᵀ g for a stack of Hessians (n, d, d) and gradients (n, d), all at once.
 
     Returns (eigenvalues (n, d), eigenvectors (n, d, d), directions (n, d)); a row of directions is
-    NaN where its H is singular (by the rule of `eigen_analysis`) and every row is NaN where H is not finite.
+    NaN where its H is singular (by the rule of `eigen_analysis`) or the direction overflows, and every
+    row is NaN where H is not finite.
     """
     finite = np.isfinite(hessians.reshape(len(hessians), -1)).all(axis=1)
     if not finite.all():
@@ -87,7 +88,7 @@ def newton_directions(hessians: np.ndarray, gradients: np.ndarray):
     along = (np.swapaxes(eigenvectors, 1, 2) @ gradients[:, :, None])[:, :, 0]  # Qᵀg
     along /= np.where(singular[:, None], 1.0, eigenvalues)  # Λ⁻¹Qᵀg
     directions = -(eigenvectors @ along[:, :, None])[:, :, 0]
-    directions[singular] = np.nan
+    directions[singular | ~np.isfinite(directions).all(axis=1)] = np.nan  # singular, or too long for a float
     if not finite.all():
         eigenvalues[~finite], eigenvectors[~finite], directions[~finite] = np.nan, np.nan, np.nan
     return eigenvalues, eigenvectors, directions

@@ -14,7 +14,7 @@ from .methods.base import join_events
 from .options import Option, validate_options
 from .oracle import Oracle
 from .problems import Problem, get_problem
-from .trace import Iterate, Trace
+from .trace import CURVATURE_FIELDS, Trace, tabulate
 
 RUN_OPTIONS = {
     "max_iter": Option(100, "most iterations", low=0, high=1_000_000, integer=True),
@@ -54,15 +54,17 @@ def run(
     rule = method_class(oracle, **settings)
     rule.start(x)
     with np.errstate(all="ignore"):
-        steps, status, message = _iterate(rule, oracle, x, limits["max_iter"], limits["tol"], diagnostics)
-    kind = _stationary_kind(problem, steps[-1]) if status == "converged" else None
+        rows, last, status, message = _iterate(rule, oracle, x, limits["max_iter"], limits["tol"])
+        columns, events = tabulate(rows, last)
+        if diagnostics:
+            columns.update(_curvature_columns(problem, columns["x"], columns["gradient"]))
+    kind = _stationary_kind(problem, columns) if status == "converged" else None
     if kind is not None:
         message += f", at a {kind}" + (" (the Hessian is indefinite there)" if kind == "saddle" else "")
     message += "."
-    steps[-1].event = message
     return Trace(
         problem=problem.name, params=dict(problem.params), method=method_class.name, options=settings,
-        max_iter=limits["max_iter"], tol=limits["tol"], steps=tuple(steps), status=status,
+        max_iter=limits["max_iter"], tol=limits["tol"], columns=columns, events=(*events, message), status=status,
         message=message, stationary_kind=kind,
     )
 
@@ -80,17 +82,20 @@ def start_point(problem: Problem, x0: Any) -> np.ndarray:
     return x
 
 
-def _iterate(rule: Method, oracle: Oracle, x: np.ndarray, max_iter: int, tol: float, diagnostics: bool):
-    """The loop: test, step, check, record. Returns (iterates, status, message)."""
-    steps: list[Iterate] = []
+def _iterate(rule: Method, oracle: Oracle, x: np.ndarray, max_iter: int, tol: float):
+    """The loop: test, step, check, record. Returns (a row per step, the last iterate, status, message).
+
+    The rows and the last iterate are laid out as `trace.ROW_FIELDS` and `trace.ITERATE_FIELDS`.
+    """
+    rows: list[tuple] = []
     f, g = oracle.f(x, count=False), oracle.grad(x)
     if not (math.isfinite(f) and math.isfinite(norm(g))):
         message = "failed at the start: f or ∇f is not finite at x₀"
-        return [Iterate(0, x, f, g, float("nan"), oracle.evaluations, event=message)], "failed", message
+        return rows, (x, f, g, float("nan"), oracle.counts()), "failed", message
     bound = DIVERGENCE_FACTOR * max(1.0, norm(x))
     k, grad_norm = 0, norm(g)
     while True:
-        arrival = oracle.evaluations
+        arrival = oracle.counts()
         if grad_norm <= tol:
             status, message = "converged", f"converged in {k} iterations: ‖∇f‖ = {grad_norm:.1e} ≤ tol = {tol:.0e}"
             break
@@ -125,47 +130,38 @@ def _iterate(rule: Method, oracle: Oracle, x: np.ndarray, max_iter: int, tol: fl
         event = step.event
         if f_new > f:
             event = join_events(event, f"f went up from {f:.4g} to {f_new:.4g}")
-        steps.append(Iterate(
-            k, x, f, g, grad_norm, arrival, direction=step.direction, step=x_new - x, alpha=step.alpha,
-            damping=step.damping, radius=step.radius, accepted=step.accepted,
-            inner_iterations=step.inner_iterations, event=event,
-        ))
+        rows.append((x, f, g, grad_norm, arrival, step.direction, step.alpha, step.damping, step.radius,
+                     step.accepted, step.inner_iterations, event))
         x, f, g, grad_norm, k = x_new, f_new, g_new, grad_norm_new, k + 1
     if status == "diverged" and rule.divergence_hint:
         message += ": " + rule.divergence_hint
-    steps.append(Iterate(k, x, f, g, grad_norm, arrival, event=message))
-    if diagnostics:
-        _record_curvature(oracle.problem, steps)
-    return steps, status, message
+    return rows, (x, f, g, grad_norm, arrival), status, message
 
 
-def _record_curvature(problem: Problem, steps: list[Iterate]) -> None:
-    """Store the Hessian's eigen-decomposition and the pure Newton direction −H⁻¹g at every iterate.
+def _curvature_columns(problem: Problem, xs: np.ndarray, gradients: np.ndarray) -> dict[str, np.ndarray]:
+    """The Hessian's eigen-decomposition and the pure Newton direction −H⁻¹g at every iterate, as columns.
 
     Done once after the loop, batched over all iterates: per iterate it would cost more than the step.
+    NaN rows where H is not finite, and in the directions where H is singular.
     """
-    xs = np.array([s.x for s in steps])
     if problem.dim == 2:  # two-dimensional problems evaluate a batch of points at once
         hessians = problem.hess(xs.T).transpose(2, 0, 1)  # (2, 2, n) → (n, 2, 2)
     else:
         hessians = np.array([problem.hess(x) for x in xs])
-    eigenvalues, eigenvectors, directions = newton_directions(hessians, np.array([s.gradient for s in steps]))
-    rows = zip(steps, eigenvalues, eigenvectors, directions,
-               np.isfinite(eigenvalues[:, 0]).tolist(), np.isfinite(directions[:, 0]).tolist())
-    for step, values, vectors, direction, finite, invertible in rows:
-        if finite:
-            step.eigenvalues, step.eigenvectors = values, vectors
-            step.newton_direction = direction if invertible else None
+    columns = dict(zip(CURVATURE_FIELDS, newton_directions(hessians, gradients)))
+    for column in columns.values():
+        column.flags.writeable = False
+    return columns
 
 
-def _stationary_kind(problem: Problem, last: Iterate) -> str | None:
+def _stationary_kind(problem: Problem, columns: dict[str, np.ndarray]) -> str | None:
     """Which kind of stationary point the last iterate is, by the second-order test (None if inconclusive)."""
-    if last.eigenvalues is not None:  # recorded with the diagnostics: no second look at H
-        return KIND_OF_VERDICT.get(str(verdicts(last.eigenvalues[None])[0]))
+    if "eigenvalues" in columns:  # recorded with the diagnostics: no second look at H
+        return KIND_OF_VERDICT.get(str(verdicts(columns["eigenvalues"][-1:])[0]))
     if problem.dim > CLASSIFY_MAX_DIM:
         return None
     with np.errstate(all="ignore"):
-        H = problem.hess(last.x)
+        H = problem.hess(columns["x"][-1])
     if not np.all(np.isfinite(H)):
         return None
     return stationary_kind(eigen_analysis(H))

@@ -33,7 +33,8 @@ class Ray:
     def at(self, alpha):
         """x + αp, computed once for both φ(α) and φ'(α)."""
         if alpha != self.alpha:
-            self.alpha, self.point = alpha, self.x + alpha * self.p
+            # α = 1, the usual trial, spares the product: a scalar times a small array costs more than the sum
+            self.alpha, self.point = alpha, self.x + self.p if alpha == 1.0 else self.x + alpha * self.p
         return self.point
 
     def value(self, alpha):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -70,6 +71,25 @@ def test_trace_arrays_have_one_row_per_iterate(name, d):
     assert trace.xs.shape == (8, d)
     assert trace.fs.shape == trace.grad_norms.shape == (8,)
     np.testing.assert_allclose(trace.grad_norms, np.linalg.norm([s.gradient for s in trace.steps], axis=1))
+
+
+@pytest.mark.parametrize("method", ["trust_region", "levenberg_marquardt", "newton_cg"])
+def test_each_iterate_is_its_row_of_the_columns(method):
+    """`steps` and `column` show the same record: None in an iterate is NaN in its column."""
+    trace = solvers.run("rosenbrock", method, x0=(-1.5, 2.5), max_iter=12)
+    for field in dataclasses.fields(solvers.Iterate):
+        if field.name == "event":
+            assert [s.event for s in trace.steps] == list(trace.events)
+            continue
+        column = trace.column(field.name)
+        assert field.name not in trace.columns or not column.flags.writeable  # shared, so read-only
+        for k, step in enumerate(trace.steps):
+            value = getattr(step, field.name)
+            expected = np.full(column[k].shape, np.nan) if value is None else np.asarray(value, dtype=float)
+            np.testing.assert_array_equal(column[k], expected, err_msg=f"{field.name} at k = {k}")
+    np.testing.assert_array_equal(trace.column("step")[:-1], np.diff(trace.xs, axis=0))
+    with pytest.raises(ValueError, match="no column 'gradients'"):
+        trace.column("gradients")
 
 
 def test_hessian_diagnostics_are_recorded_by_default_only_in_small_dimensions():
