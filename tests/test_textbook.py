@@ -217,9 +217,10 @@ def test_secular_equation_puts_the_step_on_the_boundary_in_a_few_newton_steps(se
     eigenvalues, g_hat = np.sort(rng.normal(size=d) * 10), rng.normal(size=d)
     lowest = max(0.0, -eigenvalues[0])
     radius = 0.5 * np.linalg.norm(g_hat / (eigenvalues + lowest + 1.0))  # inside: the root is beyond λ = lowest + 1
-    lam, iterations = solve_secular_equation(g_hat, eigenvalues, radius, lowest)
+    lam, p_hat, iterations = solve_secular_equation(g_hat, eigenvalues, radius, lowest)
     assert lam > lowest
-    assert np.linalg.norm(g_hat / (eigenvalues + lam)) == pytest.approx(radius, rel=1e-9)
+    np.testing.assert_allclose(p_hat, -g_hat / (eigenvalues + lam), rtol=1e-15)
+    assert np.linalg.norm(p_hat) == pytest.approx(radius, rel=1e-9)
     assert iterations <= 6  # started from the right of the root, Newton overshoots and bisects: up to 9 here
 
 

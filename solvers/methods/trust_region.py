@@ -69,7 +69,8 @@ def trust_region_step(g: np.ndarray, H: np.ndarray, radius: float) -> tuple[np.n
     """
     eigenvalues, Q = symmetric_eigen(H)
     g_hat = Q.T.dot(g)
-    smallest, largest = eigenvalues[0].item(), eigenvalues[-1].item()  # ascending
+    values = eigenvalues.tolist()
+    smallest, largest = values[0], values[-1]  # ascending
     if smallest > 0:
         newton = -g_hat / eigenvalues
         if norm(newton) <= radius:
@@ -80,8 +81,8 @@ def trust_region_step(g: np.ndarray, H: np.ndarray, radius: float) -> tuple[np.n
         p = hard_case_step(g_hat, eigenvalues, Q, radius, lowest, 1e-12 * scale)
         if p is not None:
             return p, True, 0
-    lam, iterations = solve_secular_equation(g_hat, eigenvalues, radius, lowest)
-    return Q.dot(-g_hat / (eigenvalues + lam)), True, iterations
+    _, p_hat, iterations = solve_secular_equation(g_hat, eigenvalues, radius, lowest)
+    return Q.dot(p_hat), True, iterations
 
 
 def hard_case_step(g_hat, eigenvalues, Q, radius, lowest, zero):
@@ -106,6 +107,8 @@ def hard_case_step(g_hat, eigenvalues, Q, radius, lowest, zero):
 def solve_secular_equation(g_hat, eigenvalues, radius, lowest, max_iterations=100):
     """The λ > lowest with ‖p(λ)‖ = Δ: Newton on 1/‖p(λ)‖ − 1/Δ, safeguarded by bisection.
 
+    Returns (λ, p(λ) in the eigenbasis, iterations).
+
     1/‖p(λ)‖ is concave, so Newton's iterates from a λ left of the root (‖p(λ)‖ ≥ Δ) rise monotonically
     to it. λ = |ĝ₁|/Δ − λ₁ is one: p's first component alone has length Δ there.
     """
@@ -115,10 +118,10 @@ def solve_secular_equation(g_hat, eigenvalues, radius, lowest, max_iterations=10
     low, high = lowest, lowest + norm(g_hat) / radius  # ‖p(high)‖ ≤ Δ always
     lam = max(lowest, abs(terms[0][0]) / radius - terms[0][1])
     for iteration in range(1, max_iterations + 1):
-        p_hat = [gi / (li + lam) for gi, li in terms]  # −p(λ) in the eigenbasis
+        p_hat = [-gi / (li + lam) for gi, li in terms]  # p(λ) in the eigenbasis
         norm_p = math.hypot(*p_hat)
         if abs(norm_p - radius) <= SECULAR_TOLERANCE * radius:
-            return lam, iteration
+            return lam, np.array(p_hat), iteration
         if norm_p > radius:
             low = lam
         else:
@@ -128,4 +131,4 @@ def solve_secular_equation(g_hat, eigenvalues, radius, lowest, max_iterations=10
         lam = lam - (1 / norm_p - 1 / radius) / derivative  # Newton step on φ(λ) = 1/‖p‖ − 1/Δ
         if not low < lam < high:
             lam = 0.5 * (low + high)
-    return lam, max_iterations
+    return lam, np.array([-gi / (li + lam) for gi, li in terms]), max_iterations
