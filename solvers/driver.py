@@ -112,6 +112,8 @@ def _iterate(rule: Method, oracle: Oracle, x: np.ndarray, max_iter: int, tol: fl
             x_new = x
         elif step.point is not None:  # formed already by the method: the same sum, not recomputed
             x_new = step.point
+        elif step.alpha == 1.0:  # the usual full step: x + 1·p is x + p exactly, without a scalar product
+            x_new = x + step.direction
         else:
             x_new = x + step.alpha * step.direction
         distance = norm(x_new)
