@@ -12,12 +12,33 @@ from app.state import LabState
 # advance (`app.warm`). The lab lives as long as its page: the page's widgets hold its state, whose
 # watchers hold the lab.
 LABS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+URL_DELAY_MS = 100
 
 
 def open_link(document, query: str) -> None:
     """Show the scene of a link's URL query on a page built without one."""
     for message in LABS[document]().state.update_from_query(query):
         pn.state.log(message)
+
+
+def follow_in_address_bar(state: LabState, document, location) -> None:
+    """Keep the page's address a link to its scene, written URL_DELAY_MS after a change: after the change's
+    own data has left, and once for a burst of changes (a drag)."""
+    due = False
+
+    def write_url() -> None:
+        nonlocal due
+        due = False
+        query = state.to_query()
+        location.search = f"?{query}" if query else ""
+
+    def schedule(*_) -> None:
+        nonlocal due
+        if not due:
+            due = True
+            document.add_timeout_callback(write_url, URL_DELAY_MS)
+
+    state.param.watch(schedule, [name for name in state.param if name != "name"])
 
 
 def create_lab() -> Lab:
@@ -31,20 +52,7 @@ def create_lab() -> Lab:
         pn.state.curdoc.js_on_event("document_ready", lab.iterations.on_page_load)
         LABS[pn.state.curdoc] = weakref.ref(lab)
     if pn.state.location is not None:  # the address bar always holds a link to this very scene
-        url_due = []
-
-        def write_url() -> None:
-            url_due.clear()
-            query = state.to_query()
-            pn.state.location.search = f"?{query}" if query else ""
-
-        def schedule_url(*_) -> None:
-            # On the next tick: the change's data leaves first, and a burst of changes writes one URL.
-            if not url_due:
-                url_due.append(True)
-                pn.state.execute(write_url, schedule=True)
-
-        state.param.watch(schedule_url, [name for name in state.param if name != "name"])
+        follow_in_address_bar(state, pn.state.curdoc, pn.state.location)
     return lab
 
 
