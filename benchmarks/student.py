@@ -153,10 +153,11 @@ class Student:
         await self.send("PATCH-DOC", {"events": events})
 
     async def send(self, message_type: str, content: dict) -> None:
-        """A Bokeh protocol message: three text frames, header, metadata and content."""
+        """A Bokeh protocol message: three text frames, header, metadata and content, sent back to back as
+        BokehJS sends them (it does not wait for one to leave before sending the next)."""
         header = {"msgid": str(next(self.message_ids)), "msgtype": message_type}
-        for part in (header, {}, content):
-            await self.socket.write_message(json.dumps(part))
+        written = [self.socket.write_message(json.dumps(part)) for part in (header, {}, content)]
+        await asyncio.gather(*written)
 
     async def receive(self):
         """The next whole message from the server, or SessionError when the socket closed."""
