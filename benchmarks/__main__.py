@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(sys.stdout, "reconfigure"):  # µ and × survive a terminal that is not UTF-8
         sys.stdout.reconfigure(errors="backslashreplace")
     started, clock, other_load = datetime.now().astimezone(), time.perf_counter(), report.OtherLoad()
-    machine = report.machine()
+    machine, reference = report.machine(), report.reference_workload()
     sections = []
     for family in FAMILIES:
         print(f"{family.__name__.rsplit('.', 1)[-1]} …", flush=True)
@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - clock
     other_cpus = other_load.cpus()
     machine["Load average at the end"] = report.load_average()
+    machine["Reference workload (fixed Python and numpy work, not this repository's)"] = (
+        f"{reference * 1e3:.2f} ms at the start, {report.reference_workload() * 1e3:.2f} ms at the end: "
+        "runs of this file are comparable where these are")
     if other_cpus is not None:
         machine["Other processes during the run"] = f"{other_cpus:.2f} CPUs busy on average"
     text = report.render(sections, machine, report.command(arguments), started, elapsed, options.quick, other_cpus)

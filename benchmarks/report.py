@@ -129,6 +129,25 @@ class OtherLoad:
         return max(others, 0.0) / (end[2] - self.start[2])
 
 
+def reference_workload() -> float:
+    """Seconds a fixed workload of Python and small numpy operations takes, median of 15: independent of this
+    repository, so that it tells how fast the machine itself is running (a shared machine has slower days)."""
+    x, p = np.array([1.0, 2.0]), np.array([0.3, 0.4])
+
+    def work() -> float:
+        total = 0.0
+        for i in range(2000):
+            total += float((x + 0.5 * p).dot(p)) + 0.5 * i
+        return total
+
+    timings = []
+    for _ in range(15):
+        started = time.perf_counter()
+        work()
+        timings.append(time.perf_counter() - started)
+    return float(np.median(timings))
+
+
 def load_average() -> str:
     """The 1, 5 and 15 minute load averages: other work on the machine slows every figure down."""
     fields = _read("/proc/loadavg").split()
