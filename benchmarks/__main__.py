@@ -25,10 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(sys.stdout, "reconfigure"):  # µ and × survive a terminal that is not UTF-8
         sys.stdout.reconfigure(errors="backslashreplace")
     started, clock, other_load = datetime.now().astimezone(), time.perf_counter(), report.OtherLoad()
-    machine, reference = report.machine(), report.reference_workload()
+    machine, references = report.machine(), []  # the machine's speed before each family, and at the end
     sections = []
     for family in FAMILIES:
-        print(f"{family.__name__.rsplit('.', 1)[-1]} …", flush=True)
+        name = family.__name__.rsplit(".", 1)[-1]
+        references.append(f"before {name} {report.reference_workload() * 1e3:.2f}")
+        print(f"{name} …", flush=True)
         section = family.run(options.quick)
         for line in section.summary:
             print(f"  {line}", flush=True)
@@ -36,9 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - clock
     other_cpus = other_load.cpus()
     machine["Load average at the end"] = report.load_average()
-    machine["Reference workload (fixed Python and numpy work, not this repository's)"] = (
-        f"{reference * 1e3:.2f} ms at the start, {report.reference_workload() * 1e3:.2f} ms at the end: "
-        "runs of this file are comparable where these are")
+    references.append(f"at the end {report.reference_workload() * 1e3:.2f}")
+    machine["Reference workload (fixed Python and numpy work, not this repository's), ms"] = (
+        ", ".join(references) + ": a shared machine's speed changes from minute to minute, and every "
+        "figure measured in a slow minute is slower with it")
     if other_cpus is not None:
         machine["Other processes during the run"] = f"{other_cpus:.2f} CPUs busy on average"
     text = report.render(sections, machine, report.command(arguments), started, elapsed, options.quick, other_cpus)

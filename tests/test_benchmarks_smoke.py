@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ def test_quick_benchmarks_write_a_report_with_every_section(tmp_path):
     positions = [report.find(heading) for heading in SECTIONS]
     assert -1 not in positions and positions == sorted(positions), positions
     assert "--quick" in report and "OPENBLAS_CORETYPE" in report and "BLAS used by numpy" in report
+    assert re.search(r"Reference workload.*before traces [0-9.]+, before basins .* at the end [0-9.]+", report)
     traces = report[report.find("## 1. Traces"):report.find("## 2. Basin maps")]
     for method in solvers.list_methods():  # every method has its row
         assert f"`{method}`" in traces
