@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .curvature import KIND_OF_VERDICT, eigen_analysis, newton_directions, stationary_kind, verdicts
-from .linalg import NumericalFailure, norm
+from .linalg import NumericalFailure, along, norm
 from .methods import Method, get_method
 from .methods.base import join_events
 from .options import Option, validate_options
@@ -112,10 +112,8 @@ def _iterate(rule: Method, oracle: Oracle, x: np.ndarray, max_iter: int, tol: fl
             x_new = x
         elif step.point is not None:  # formed already by the method: the same sum, not recomputed
             x_new = step.point
-        elif step.alpha == 1.0:  # the usual full step: x + 1·p is x + p exactly, without a scalar product
-            x_new = x + step.direction
         else:
-            x_new = x + step.alpha * step.direction
+            x_new = along(x, step.alpha, step.direction)
         distance = norm(x_new)
         if not distance <= bound:
             if not np.all(np.isfinite(step.direction)):
@@ -144,16 +142,13 @@ def _curvature_columns(problem: Problem, xs: np.ndarray, gradients: np.ndarray) 
     """The Hessian's eigen-decomposition and the pure Newton direction −H⁻¹g at every iterate, as columns.
 
     Done once after the loop, batched over all iterates: per iterate it would cost more than the step.
-    NaN rows where H is not finite, and in the directions where H is singular.
+    NaN rows where H is not finite, and in the directions where H is singular or −H⁻¹g overflows.
     """
     if problem.dim == 2:  # two-dimensional problems evaluate a batch of points at once
         hessians = problem.hess(xs.T).transpose(2, 0, 1)  # (2, 2, n) → (n, 2, 2)
     else:
         hessians = np.array([problem.hess(x) for x in xs])
-    columns = dict(zip(CURVATURE_FIELDS, newton_directions(hessians, gradients)))
-    for column in columns.values():
-        column.flags.writeable = False
-    return columns
+    return dict(zip(CURVATURE_FIELDS, newton_directions(hessians, gradients)))
 
 
 def _stationary_kind(problem: Problem, columns: dict[str, np.ndarray]) -> str | None:

@@ -27,6 +27,12 @@ def norm(v: np.ndarray) -> float:
     return math.sqrt(v.dot(v))
 
 
+def along(x: np.ndarray, alpha: float, p: np.ndarray) -> np.ndarray:
+    """x + αp. The usual α = 1 spares the product: x + 1·p is x + p exactly, and a scalar times a small
+    array costs more than the sum."""
+    return x + p if alpha == 1.0 else x + alpha * p
+
+
 def solve(matrix: np.ndarray, rhs: np.ndarray, what: str) -> np.ndarray:
     """matrix⁻¹ rhs, or NumericalFailure naming `what` when the matrix is singular."""
     if matrix.shape == (2, 2):
@@ -62,8 +68,8 @@ def symmetric_eigenvalues(H: np.ndarray) -> np.ndarray:
     if H.shape != (2, 2):
         return np.linalg.eigvalsh(H)
     (a, b), (_, c) = H.tolist()
-    mean, radius = 0.5 * (a + c), math.hypot(0.5 * (a - c), b)  # eigen_2x2's λ, without θ
-    return np.array([mean - radius, mean + radius])
+    lowest, highest, _, _ = eigen_2x2(a, b, c)
+    return np.array([lowest, highest])
 
 
 def symmetric_eigen(H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

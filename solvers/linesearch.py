@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .linalg import NumericalFailure
+from .linalg import NumericalFailure, along
 from .oracle import Oracle
 
 MAX_TRIALS = 60
@@ -33,8 +33,7 @@ class Ray:
     def at(self, alpha):
         """x + αp, computed once for both φ(α) and φ'(α)."""
         if alpha != self.alpha:
-            # α = 1, the usual trial, spares the product: a scalar times a small array costs more than the sum
-            self.alpha, self.point = alpha, self.x + self.p if alpha == 1.0 else self.x + alpha * self.p
+            self.alpha, self.point = alpha, along(self.x, alpha, self.p)
         return self.point
 
     def value(self, alpha):

@@ -12,7 +12,6 @@ import numpy as np
 from .oracle import Evaluations
 
 STATUSES = ("converged", "max_iter", "diverged", "failed")
-VECTOR_FIELDS = ("x", "gradient", "eigenvalues", "newton_direction", "direction", "step")
 CURVATURE_FIELDS = ("eigenvalues", "eigenvectors", "newton_direction")  # recorded with the diagnostics
 
 
@@ -78,8 +77,6 @@ def tabulate(rows: list[tuple], last: tuple) -> tuple[dict[str, np.ndarray], tup
     columns["step"] = np.concatenate([np.diff(columns["x"], axis=0), np.full((1, d), np.nan)])
     for name in ("alpha", "damping", "radius", "accepted", "inner_iterations"):
         columns[name] = np.array([*recorded[name], None], dtype=float)
-    for column in columns.values():
-        column.flags.writeable = False  # shared by every view of the trace
     return columns, recorded["event"]
 
 
@@ -98,6 +95,10 @@ class Trace:
     message: str  # one plain sentence on why it stopped
     stationary_kind: str | None = None  # minimum / saddle / maximum where it converged, if known
     params: dict[str, Any] = field(default_factory=dict)  # the problem's parameters
+
+    def __post_init__(self) -> None:
+        for column in self.columns.values():
+            column.flags.writeable = False  # shared by every view of the trace
 
     @property
     def converged(self) -> bool:

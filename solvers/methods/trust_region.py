@@ -117,8 +117,12 @@ def solve_secular_equation(g_hat, eigenvalues, radius, lowest, max_iterations=10
     terms = list(zip(g_hat.tolist(), eigenvalues.tolist()))
     low, high = lowest, lowest + norm(g_hat) / radius  # ‖p(high)‖ ≤ Δ always
     lam = max(lowest, abs(terms[0][0]) / radius - terms[0][1])
+
+    def p_at(lam):  # p(λ) in the eigenbasis
+        return [-gi / (li + lam) for gi, li in terms]
+
     for iteration in range(1, max_iterations + 1):
-        p_hat = [-gi / (li + lam) for gi, li in terms]  # p(λ) in the eigenbasis
+        p_hat = p_at(lam)
         norm_p = math.hypot(*p_hat)
         if abs(norm_p - radius) <= SECULAR_TOLERANCE * radius:
             return lam, np.array(p_hat), iteration
@@ -131,4 +135,4 @@ def solve_secular_equation(g_hat, eigenvalues, radius, lowest, max_iterations=10
         lam = lam - (1 / norm_p - 1 / radius) / derivative  # Newton step on φ(λ) = 1/‖p‖ − 1/Δ
         if not low < lam < high:
             lam = 0.5 * (low + high)
-    return lam, np.array([-gi / (li + lam) for gi, li in terms]), max_iterations
+    return lam, np.array(p_at(lam)), max_iterations
