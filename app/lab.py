@@ -8,6 +8,8 @@ replaces the sources' data inside one `hold`; moving through the iterations happ
 from __future__ import annotations
 
 import html
+from typing import Callable
+import math
 
 import numpy as np
 import panel as pn
@@ -29,6 +31,7 @@ from bokeh.models import (
     MultiLine,
     NormalHead,
     Scatter,
+    Slider,
     Span,
     TeeHead,
 )
@@ -38,6 +41,7 @@ from bokeh.plotting import figure
 import solvers
 
 from . import scene
+from .coalesce import Coalescer
 from .iterations import IterationControls
 from .state import MAX_METHODS, PROBLEM_PARAMETERS, LabState
 
@@ -309,31 +313,31 @@ class Lab(pn.viewable.Viewer):
         # arriving: each is built when first shown, and most sessions never show some of them.
         state = self.state
         problem_parameters = {
-            "kappa": lambda: pn.widgets.FloatInput.from_param(state.param.kappa, label="condition number κ"),
-            "angle": lambda: pn.widgets.FloatSlider.from_param(state.param.angle, label="rotation (degrees)"),
-            "a": lambda: pn.widgets.FloatSlider.from_param(state.param.a, label="a: minimum at (a, a²)", step=0.1),
-            "b": lambda: pn.widgets.FloatInput.from_param(state.param.b, label="b: valley steepness"),
+            "kappa": lambda: answer_at_once(pn.widgets.FloatInput.from_param(state.param.kappa, label="condition number κ")),
+            "angle": lambda: state_slider(state, "angle", "rotation (degrees)", 1),
+            "a": lambda: state_slider(state, "a", "a: minimum at (a, a²)", 0.1),
+            "b": lambda: answer_at_once(pn.widgets.FloatInput.from_param(state.param.b, label="b: valley steepness")),
         }
-        built: dict[str, pn.widgets.Widget] = {}
+        built: dict[str, pn.viewable.Viewable] = {}
 
-        def parameter_widget(name: str) -> pn.widgets.Widget:
+        def parameter_widget(name: str) -> pn.viewable.Viewable:
             if name not in built:
-                built[name] = answer_at_once(problem_parameters[name]())
+                built[name] = problem_parameters[name]()
             return built[name]
 
         problem = answer_at_once(pn.widgets.Select.from_param(state.param.problem, label="problem"))
-        below = [answer_at_once(widget) for widget in (
-            pn.widgets.MultiChoice.from_param(state.param.methods, label="methods", max_items=MAX_METHODS),
-            pn.widgets.Select.from_param(state.param.focus, label="arrows for"),
+        below = [
+            answer_at_once(pn.widgets.MultiChoice.from_param(state.param.methods, label="methods", max_items=MAX_METHODS)),
+            answer_at_once(pn.widgets.Select.from_param(state.param.focus, label="arrows for")),
             damping_slider(state),
-            pn.widgets.FloatInput.from_param(state.param.lr, label="learning rate η"),
-        )]
+            answer_at_once(pn.widgets.FloatInput.from_param(state.param.lr, label="learning rate η")),
+        ]
         # The settings a lecture seldom touches stay folded, so that the plot fits a 1280×720 projector.
         settings = pn.Card(title="more settings", collapsed=True, sizing_mode="stretch_width")
 
         def unfold(event) -> None:
             if not event.new and not settings.objects:
-                settings.objects = [answer_at_once(widget) for widget in more_settings(state)]
+                settings.objects = more_settings(state)
 
         settings.param.watch(unfold, "collapsed")
         toggles = pn.Row(
@@ -400,49 +404,79 @@ def scale_figure(figure_, factor: float, base_sizes: dict) -> None:
                 setattr(model, name, base["value"] * factor)
 
 
-def more_settings(state: LabState) -> list[pn.widgets.Widget]:
+def more_settings(state: LabState) -> list[pn.viewable.Viewable]:
     """The settings that only some methods take."""
     return [
-        pn.widgets.FloatSlider.from_param(state.param.beta, label="momentum β"),
-        pn.widgets.FloatInput.from_param(state.param.natural_lr, label="natural-gradient step η"),
-        pn.widgets.FloatInput.from_param(state.param.radius, label="initial trust radius"),
-        pn.widgets.IntSlider.from_param(state.param.memory, label="L-BFGS memory"),
-        pn.widgets.IntSlider.from_param(state.param.cg_iters, label="CG iterations (Newton-CG)"),
-        pn.widgets.IntSlider.from_param(state.param.max_iter, label="max iterations"),
-        pn.widgets.FloatInput.from_param(state.param.tol, label="tolerance on ‖∇f‖"),
+        state_slider(state, "beta", "momentum β", 0.01),
+        answer_at_once(pn.widgets.FloatInput.from_param(state.param.natural_lr, label="natural-gradient step η")),
+        answer_at_once(pn.widgets.FloatInput.from_param(state.param.radius, label="initial trust radius")),
+        state_slider(state, "memory", "L-BFGS memory", 1),
+        state_slider(state, "cg_iters", "CG iterations (Newton-CG)", 1),
+        state_slider(state, "max_iter", "max iterations", 1),
+        answer_at_once(pn.widgets.FloatInput.from_param(state.param.tol, label="tolerance on ‖∇f‖")),
     ]
 
 
 def answer_at_once(widget: pn.widgets.Widget) -> pn.widgets.Widget:
-    """Panel waits 50 ms after a change before processing it; the lab recomputes in a few ms, so it
-    answers at once. A fast drag is still coalesced: changes that arrive while one is pending are
-    merged into it by Panel's queue of pending events."""
+    """Panel waits 50 ms after a change before processing it; the lab recomputes in a few ms, so its
+    inputs answer at once. (Its sliders, which a drag moves many times a second, are `state_slider`s.)"""
     widget._debounce = 0
     return widget
 
 
-def damping_slider(state: LabState) -> pn.widgets.FloatSlider:
-    """λ on a logarithmic slider with 0 at its lowest notch, linked both ways to the state."""
+def state_slider(state: LabState, name: str, title: str, step: float, position: Callable[[float], float] = float,
+                 value_at: Callable[[float], float] | None = None, **options) -> pn.pane.Bokeh:
+    """A slider linked both ways to the state's `name`: `position(value)` places a value on it and
+    `value_at(position)` reads one off it; by default the value itself, kept within the parameter's bounds
+    (and whole, for an integer).
+
+    A Bokeh slider, not a Panel widget: a change goes from Bokeh's callback straight to the state, where
+    Panel's widget machinery (its queue of events, its busy counters) cost a quarter of the round trip.
+    A fast drag's positions that queue up while the server works are merged into one change (`Coalescer`).
+    """
+    parameter = state.param[name]
+    if value_at is None:
+        low, high = parameter.bounds
+        whole = isinstance(parameter, param.Integer)
+        options = {"start": low, "end": high, **options}
+
+        def value_at(at: float) -> float:
+            kept = min(max(at, low), high)
+            return round(kept) if whole else kept
+
+    slider = Slider(title=title, step=step, value=position(getattr(state, name)), sizing_mode="stretch_width",
+                    **options)
+
+    def apply(at: float) -> None:
+        if not math.isfinite(at):  # no browser sends this: the slider goes back to the state's value
+            slider.value = position(getattr(state, name))
+        elif at != position(getattr(state, name)):  # else the slider only caught up with the state
+            setattr(state, name, value_at(at))
+
+    drag = Coalescer(apply)
+    slider.on_change("value", lambda attr, old, new: drag.offer(slider.document, new))
+
+    def follow_state(event) -> None:
+        if value_at(slider.value) != event.new:
+            slider.value = position(event.new)
+
+    state.param.watch(follow_state, name)
+    return pn.pane.Bokeh(slider, sizing_mode="stretch_width")
+
+
+def damping_slider(state: LabState) -> pn.pane.Bokeh:
+    """λ on a logarithmic slider with 0 at its lowest notch."""
     low, high = LOG_DAMPING_RANGE
     bottom = 2 * PURE_NEWTON_NOTCH - low  # one notch below log₁₀ λ = low
 
     def position(damping: float) -> float:
         return bottom if damping <= 0 else float(np.clip(np.log10(damping), low, high))
 
-    def damping_at(value: float) -> float:
-        return 0.0 if value <= PURE_NEWTON_NOTCH else float(f"{10 ** value:.2g}")
+    def damping_at(at: float) -> float:
+        return 0.0 if at <= PURE_NEWTON_NOTCH else float(f"{10 ** min(at, high):.2g}")
 
-    slider = pn.widgets.FloatSlider(label="damping λ", start=bottom, end=high, step=0.25,
-                                    format=CustomJSTickFormatter(code=DAMPING_LABEL_JS),  # a model per session
-                                    value=position(state.damping), sizing_mode="stretch_width")
-    slider.param.watch(lambda event: setattr(state, "damping", damping_at(event.new)), "value")
-
-    def follow_state(event) -> None:
-        if damping_at(slider.value) != event.new:
-            slider.value = position(event.new)
-
-    state.param.watch(follow_state, "damping")
-    return slider
+    return state_slider(state, "damping", "damping λ", 0.25, position, damping_at, start=bottom, end=high,
+                        format=CustomJSTickFormatter(code=DAMPING_LABEL_JS))  # a formatter per session, like every model
 
 
 def results_table(runs: dict[str, scene.MethodRun]) -> str:

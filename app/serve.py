@@ -7,8 +7,8 @@ machine only and accepts websockets only from pages it served itself.
 A stock Panel server loses ~50 ms per interaction to two things that have nothing to do with the
 computation (see docs/benchmarks.md): Nagle's algorithm on the server's websocket, which holds back
 a reply sent as several frames until the browser's delayed ACK; and Panel's 50 ms debounce of
-widget changes (turned off per widget in `app.lab`, where Panel's pending-events queue still
-coalesces a fast drag into one recomputation).
+widget changes (turned off per widget in `app.lab`; its sliders are Bokeh's, and `app.coalesce`
+merges a fast drag into one recomputation).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from benchmarks.serving import serve
-from benchmarks.student import Student
+from benchmarks.student import Student, carries_data
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,43 @@ def test_sessions_answer_each_change_with_column_data(lab_url):
     asyncio.run(scenario())
 
 
+
+
+class RecordingStudent(Student):
+    """A student who also keeps every message the server sends."""
+
+    async def receive(self):
+        message = await super().receive()
+        self.received = [*getattr(self, "received", []), message]
+        return message
+
+
+def test_a_fast_drag_is_merged_into_one_change_and_its_last_position_wins(lab_url):
+    """Positions sent faster than the server answers are not answered one by one: the server computes the
+    newest, and the page's address (written by the server from its state) ends at the last one."""
+    positions = [0.25, 0.5, 0.75, 1.0] * 5 + [1.5]
+
+    async def scenario():
+        student = await RecordingStudent.join(lab_url)
+        try:
+            slider = student.model("Slider", title="damping λ")
+            await asyncio.sleep(0.3)
+            student.received = []
+            for position in positions:  # back to back, as a drag across the slider on a slow server
+                await student.send_events([{"kind": "ModelChanged", "model": {"id": slider["id"]}, "attr": "value",
+                                            "new": position}])
+            await asyncio.sleep(1.0)
+            assert student.errors == []
+            return student.received
+        finally:
+            await student.close()
+
+    received = asyncio.run(scenario())
+    answers = [message for message in received if message.msgtype == "PATCH-DOC" and carries_data(message)]
+    addresses = [event["new"] for message in received for event in message.content.get("events", [])
+                 if event.get("attr") == "search"]
+    assert 1 <= len(answers) <= len(positions) // 4
+    assert addresses[-1] == "?damping=32.0"  # 10^1.5 to two figures
 
 def test_a_session_sending_garbage_harms_no_other():
     """Bokeh answers malformed messages with an ERROR (and logs them, traceback included); nobody else notices."""
