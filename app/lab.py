@@ -8,8 +8,8 @@ replaces the sources' data inside one `hold`; moving through the iterations happ
 from __future__ import annotations
 
 import html
-from typing import Callable
 import math
+from typing import Callable
 
 import numpy as np
 import panel as pn

@@ -148,7 +148,6 @@ def test_damping_slider_shows_a_linked_lambda_without_rounding_it_and_survives_a
     assert state.damping == 1e4 and slider.value == 4.0
 
 
-
 def test_a_state_slider_gives_the_state_only_values_it_accepts():
     from app.lab import state_slider
 
@@ -161,6 +160,7 @@ def test_a_state_slider_gives_the_state_only_values_it_accepts():
     assert state.max_iter == 1000
     state.max_iter = 300
     assert slider.value == 300
+
 
 def test_only_the_chosen_problems_parameters_are_shown(lab):
     controls = lab.controls()

@@ -40,14 +40,16 @@ def test_sessions_answer_each_change_with_column_data(lab_url):
     asyncio.run(scenario())
 
 
-
-
 class RecordingStudent(Student):
     """A student who also keeps every message the server sends."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.received: list = []
+
     async def receive(self):
         message = await super().receive()
-        self.received = [*getattr(self, "received", []), message]
+        self.received.append(message)
         return message
 
 
@@ -77,6 +79,7 @@ def test_a_fast_drag_is_merged_into_one_change_and_its_last_position_wins(lab_ur
                  if event.get("attr") == "search"]
     assert 1 <= len(answers) <= len(positions) // 4
     assert addresses[-1] == "?damping=32.0"  # 10^1.5 to two figures
+
 
 def test_a_session_sending_garbage_harms_no_other():
     """Bokeh answers malformed messages with an ERROR (and logs them, traceback included); nobody else notices."""
