@@ -44,6 +44,7 @@ from . import scene
 from .coalesce import Coalescer
 from .iterations import IterationControls
 from .state import MAX_METHODS, PROBLEM_PARAMETERS, LabState
+from .trajectories import Trajectories
 
 # Okabe–Ito and Tol's colours, safe for colour-blind viewers; blue and gold are kept for the arrows.
 GRADIENT_BLUE, NEWTON_GOLD = "#0072B2", "#E69F00"
@@ -101,7 +102,8 @@ class ContourView(pn.viewable.Viewer):
         self.levels = ColumnDataSource({"x": [], "y": []}, name="contour-levels")
         self.figure.add_glyph(self.levels, Line(x="x", y="y", line_color="white", line_alpha=0.25, line_width=0.8))
         # Every method's path in one multi-line and its iterates in one scatter: a handful of models
-        # instead of a renderer per method keeps a new session cheap and each update one message.
+        # instead of a renderer per method keeps a new session cheap. The browser fills both from the
+        # table of every run (`app.trajectories`).
         # Glyphs go in through `add_glyph`: `figure.scatter` and its kind add a dimmed and a muted copy of
         # every glyph, two models per renderer that nothing here shows (no selection, no muting legend).
         self.paths = ColumnDataSource({"xs": [], "ys": [], "colour": [], "title": [], "method": []}, name="paths")
@@ -168,22 +170,10 @@ class ContourView(pn.viewable.Viewer):
             "marker": [KIND_MARKERS[p.kind] for p in points], "kind": [p.kind for p in points],
         }
 
-    def show_runs(self, runs: dict[str, scene.MethodRun], x0) -> None:
+    def show_start(self, x0) -> None:
         start = {"x": [x0[0]], "y": [x0[1]]}
         if dict(self.start.data) != start:  # a new damping leaves the start where it was: nothing to send
             self.start.data = start
-        drawn = drawable(runs)
-        update_lines(self.paths, {
-            "xs": [columns["x"] for _, columns in drawn], "ys": [columns["y"] for _, columns in drawn],
-            "colour": [METHOD_COLOURS[m] for m, _ in drawn], "title": [solvers.METHODS[m].title for m, _ in drawn],
-            "method": [m for m, _ in drawn],
-        })
-        self.iterates.data = {
-            "x": np.concatenate([columns["x"] for _, columns in drawn] or [[]]),
-            "y": np.concatenate([columns["y"] for _, columns in drawn] or [[]]),
-            "method_index": np.concatenate([np.full(len(columns["x"]), METHOD_INDEX[m]) for m, columns in drawn]
-                                           or [np.zeros(0, dtype=int)]),
-        }
 
     def __panel__(self):
         return pn.pane.Bokeh(self.figure, sizing_mode="stretch_both")
@@ -198,21 +188,13 @@ class ConvergenceView(pn.viewable.Viewer):
         super().__init__(**params)
         self.figure = figure(height=260, sizing_mode="stretch_width", tools="pan,wheel_zoom,reset",
                              x_axis_label="iteration k", y_axis_label="log₁₀(f − f*), dashed log₁₀‖x − x*‖")
+        # Filled in the browser from the table of every run (`app.trajectories`).
         self.errors = ColumnDataSource({"ks": [], "log_f_error": [], "log_x_error": [], "colour": []}, name="errors")
         self.figure.add_glyph(self.errors, MultiLine(xs="ks", ys="log_f_error", line_color="colour", line_width=2))
         self.figure.add_glyph(self.errors, MultiLine(xs="ks", ys="log_x_error", line_color="colour", line_width=1.5,
                                                      line_dash="dashed"))
         self.marker = Span(location=0, dimension="height", line_color=NEWTON_GOLD, line_width=2)
         self.figure.add_layout(self.marker)
-
-    def show_runs(self, runs: dict[str, scene.MethodRun]) -> None:
-        drawn = drawable(runs)
-        update_lines(self.errors, {
-            "ks": [columns["k"] for _, columns in drawn],
-            "log_f_error": [columns["log_f_error"] for _, columns in drawn],
-            "log_x_error": [columns["log_x_error"] for _, columns in drawn],
-            "colour": [METHOD_COLOURS[m] for m, _ in drawn],
-        })
 
     def __panel__(self):
         return pn.pane.Bokeh(self.figure, sizing_mode="stretch_width")
@@ -227,6 +209,9 @@ class Lab(pn.viewable.Viewer):
         super().__init__(**params)
         self.contour = ContourView(state=self.state)
         self.convergence = ConvergenceView(state=self.state)
+        self.trajectories = Trajectories(self.contour.paths, self.contour.iterates, self.convergence.errors,
+                                         colours=list(METHOD_COLOURS.values()), names=list(METHOD_COLOURS),
+                                         titles=[solvers.METHODS[m].title for m in METHOD_COLOURS])
         self.focus = ColumnDataSource({"table": np.zeros((0, 0)), "verdict": [], "event": []})
         self.readout = Div(text="", sizing_mode="stretch_width", css_classes=["readout"],
                            stylesheets=[InlineStyleSheet(css=READOUT_CSS)])
@@ -235,6 +220,8 @@ class Lab(pn.viewable.Viewer):
         self.formula = pn.pane.LaTeX(sizing_mode="stretch_width")
         self.iterations = IterationControls(self.focus, self.contour.current, self.contour.model, self.readout,
                                             self.convergence.marker)
+        # What the browser runs once the page is up: it draws the runs, installs the keys, shows the first iterate.
+        self.on_page_load = (self.trajectories.draw, self.iterations.on_page_load)
         self.runs: dict[str, scene.MethodRun] = {}
         self.focused: str | None = None  # the method whose rows and formula the page holds
         self.base_sizes: dict[tuple[str, str], object] = {}  # line widths and font sizes before any scaling
@@ -274,8 +261,8 @@ class Lab(pn.viewable.Viewer):
         focus = runs.get(state.focus)
         with pn.io.hold():
             if changed:  # a new start changes every run
-                self.contour.show_runs(runs, state.x0)
-                self.convergence.show_runs(runs)
+                self.contour.show_start(state.x0)
+                self.trajectories.show([(METHOD_INDEX[m], run.columns) for m, run in runs.items() if run.trace is not None])
             if state.focus in changed or state.focus != self.focused:
                 self.set_focus_rows(focus.columns if focus is not None and focus.trace is not None else {})
             self.results.text = results_table(runs)
@@ -362,31 +349,6 @@ class Lab(pn.viewable.Viewer):
         plots = pn.Column(self.contour, self.convergence, pn.pane.Bokeh(self.results), sizing_mode="stretch_both",
                           min_height=700, styles={"flex": "1 1 360px"})
         return pn.FlexBox(sidebar, plots, flex_wrap="wrap", sizing_mode="stretch_width")
-
-
-def update_lines(source: ColumnDataSource, data: dict[str, list]) -> None:
-    """Give a source of one line per method new data, sending only what changed.
-
-    When as many lines are drawn as before, only the changed cells are patched: a new damping reruns one
-    method, and the others' arrays are the very objects already on the page. Otherwise the data is replaced.
-    """
-    current = source.data
-    if current.keys() != data.keys() or any(len(values) != len(current[name]) for name, values in data.items()):
-        source.data = data
-        return
-    patches = {}
-    for name, values in data.items():
-        changed = [(row, new) for row, (new, old) in enumerate(zip(values, current[name]))
-                   if new is not old and not (isinstance(new, str) and new == old)]
-        if changed:
-            patches[name] = changed
-    if patches:
-        source.patch(patches)
-
-
-def drawable(runs: dict[str, scene.MethodRun]) -> list[tuple[str, dict]]:
-    """(method, columns) of every run that has a trace to draw, in the order the methods were chosen."""
-    return [(method, run.columns) for method, run in runs.items() if run.trace is not None]
 
 
 def scale_figure(figure_, factor: float, base_sizes: dict) -> None:

@@ -48,8 +48,8 @@ def create_lab() -> Lab:
         for message in state.update_from_query(pn.state.location.search):
             pn.state.log(message)
     lab = Lab(state=state)
-    if pn.state.curdoc is not None:  # installs the keys and shows the first iterate once the page is up
-        pn.state.curdoc.js_on_event("document_ready", lab.iterations.on_page_load)
+    if pn.state.curdoc is not None:
+        pn.state.curdoc.js_on_event("document_ready", *lab.on_page_load)
         LABS[pn.state.curdoc] = weakref.ref(lab)
     if pn.state.location is not None:  # the address bar always holds a link to this very scene
         follow_in_address_bar(state, pn.state.curdoc, pn.state.location)

@@ -6,10 +6,11 @@ import numpy as np
 import panel as pn
 import pytest
 from bokeh.document import Document
-from bokeh.document.events import ColumnDataChangedEvent, ColumnsPatchedEvent
+from bokeh.document.events import DocumentPatchedEvent
+from bokeh.protocol.messages.patch_doc import patch_doc
 
 import solvers
-from app.lab import Lab
+from app.lab import METHOD_INDEX, Lab
 from app.state import LabState
 
 
@@ -19,12 +20,9 @@ def lab():
 
 
 def trajectory(lab, method):
-    """The path drawn for `method`, (n, 2); empty when it is not drawn."""
-    paths = lab.contour.paths.data
-    if method not in paths["method"]:
-        return np.empty((0, 2))
-    row = paths["method"].index(method)
-    return np.column_stack([paths["xs"][row], paths["ys"][row]])
+    """The path the page draws for `method`, (n, 2), from the table of every run; empty when not drawn."""
+    columns = lab.trajectories.columns(METHOD_INDEX[method])
+    return np.column_stack([columns["x"], columns["y"]])
 
 
 def focus_column(lab, name):
@@ -39,8 +37,9 @@ def test_default_page_draws_the_three_classic_trajectories(lab):
                                **lab.state.method_options(method)).xs
         np.testing.assert_array_equal(trajectory(lab, method), expected)
     assert len(trajectory(lab, "bfgs")) == 0
-    assert lab.contour.paths.data["title"] == ["Gradient descent", "Newton's method", "Damped Newton"]  # the legend
-    assert len(lab.contour.iterates.data["x"]) == sum(len(trajectory(lab, m)) for m in lab.state.methods)
+    table = lab.trajectories.source.data["table"]
+    assert len(table) == sum(len(trajectory(lab, m)) for m in lab.state.methods)
+    assert list(dict.fromkeys(table[:, 0])) == [METHOD_INDEX[m] for m in lab.state.methods]  # the legend's order
 
 
 def test_damping_changes_only_the_damped_trajectory(lab):
@@ -56,20 +55,33 @@ def test_damping_changes_only_the_damped_trajectory(lab):
     np.testing.assert_array_equal(after["damped_newton"], expected)
 
 
-def test_a_new_damping_sends_only_the_damped_lines(lab):
+def reply_to(lab, change):
+    """The PATCH-DOC message the server would send for `change()`, made by Bokeh's own protocol code."""
     document = Document()
-    for figure_ in (lab.contour.figure, lab.convergence.figure):
-        document.add_root(figure_)
+    for root in (lab.contour.figure, lab.convergence.figure, lab.iterations.layout()):
+        document.add_root(root)
     events = []
-    document.on_change(lambda event: events.append(event))
-    lab.state.damping = 20.0
-    row, damped = lab.state.methods.index("damped_newton"), lab.runs["damped_newton"].columns
-    patched = {event.model.name: event.patches for event in events if isinstance(event, ColumnsPatchedEvent)}
-    assert patched["paths"] == {"xs": [(row, damped["x"])], "ys": [(row, damped["y"])]}
-    assert {name: [r for r, _ in cells] for name, cells in patched["errors"].items()} == {
-        "ks": [row], "log_f_error": [row], "log_x_error": [row]}
-    replaced = [event.model.name for event in events if isinstance(event, ColumnDataChangedEvent)]
-    assert "paths" not in replaced
+    document.on_change(events.append)
+    change()
+    return patch_doc.create([event for event in events if isinstance(event, DocumentPatchedEvent)])
+
+
+def test_a_new_start_sends_every_run_as_one_table(lab):
+    """Two binary buffers, the table of every run and the focused method's rows, where a buffer per line,
+    per iterate column and per error curve made some twenty."""
+    reply = reply_to(lab, lambda: setattr(lab.state, "x0", (0.5, -0.5)))
+    assert len(reply.buffers) == 2
+    table = lab.trajectories.source.data["table"]
+    assert np.ascontiguousarray(table).tobytes() in [buffer.to_bytes() for buffer in reply.buffers]
+
+
+def test_a_new_damping_resends_the_runs_but_reruns_only_damped_newton(lab):
+    before = lab.trajectories.source.data["table"]
+    reply = reply_to(lab, lambda: setattr(lab.state, "damping", 20.0))
+    assert len(reply.buffers) == 1  # the focus is Newton's method, whose rows stay as they were
+    after = lab.trajectories.source.data["table"]
+    unchanged = np.isin(after[:, 0], [METHOD_INDEX["gd"], METHOD_INDEX["newton"]])
+    np.testing.assert_array_equal(after[unchanged], before[np.isin(before[:, 0], after[unchanged, 0])])
 
 
 def test_a_new_start_point_moves_every_trajectory_and_the_start_marker(lab):

@@ -98,6 +98,33 @@ def test_page_draws_contours_and_trajectories_offline_without_errors(page):
     assert page.foreign == []
 
 
+DRAWN = """() => {
+  const model = (name) => Bokeh.documents[0].get_model_by_name(name).data;
+  const paths = model('paths'), errors = model('errors');
+  return {titles: paths.title, lengths: paths.xs.map((line) => line.length), starts: paths.xs.map((line, i) => [line[0], paths.ys[i][0]]),
+          errors: errors.ks.map((line) => line.length), iterates: model('iterates').x.length};
+}"""
+
+
+def test_the_browser_draws_every_run_from_the_one_table_it_was_sent(page):
+    import solvers
+    from app.state import LabState
+
+    drawn = page.page.evaluate(DRAWN)
+    state = LabState()
+    runs = [solvers.run(state.problem, method, x0=state.x0, max_iter=state.max_iter, tol=state.tol,
+                        **state.method_options(method)) for method in state.methods]
+    assert drawn["titles"] == ["Gradient descent", "Newton's method", "Damped Newton"]  # the legend
+    assert drawn["lengths"] == drawn["errors"] == [len(run.xs) for run in runs]
+    assert drawn["iterates"] == sum(len(run.xs) for run in runs)
+    assert drawn["starts"] == [[-1.2, 1.0]] * 3
+    box = main_plot_box(page)
+    page.page.mouse.click(box["x"] + 0.75 * box["width"], box["y"] + 0.2 * box["height"])
+    moved = page.wait_for_change(lambda: page.page.evaluate(DRAWN)["starts"], drawn["starts"])
+    assert moved != drawn["starts"] and all(start == moved[0] for start in moved)
+    assert page.errors == []
+
+
 def test_clicking_the_plot_moves_the_start_point(page):
     before = page.readout_value("f")
     box = main_plot_box(page)
