@@ -20,7 +20,6 @@ import logging
 import os
 import secrets
 import signal
-import socket
 import time
 
 import panel as pn
@@ -39,14 +38,14 @@ ENVIRONMENT_PREFIX = "NEWTON_LAB_"
 
 
 class NoDelayWSHandler(WSHandler):
-    """Panel's websocket handler with TCP_NODELAY on: every reply leaves as soon as it is written, all
-    its frames together. Every message received tells the warm sessions that students are at work."""
+    """Panel's websocket handler with TCP_NODELAY on: every frame of a reply leaves as soon as it is
+    written (a change's reply is five or seven frames: header, metadata, content, two per binary buffer).
+    Every message received tells the warm sessions that students are at work."""
 
     warm_sessions: WarmSessions | None = None
 
     def open(self, *args, **kwargs):
         self.set_nodelay(True)
-        cork_each_turn(self.ws_connection.stream)
         return super().open(*args, **kwargs)
 
     async def on_message(self, fragment):
@@ -65,37 +64,6 @@ class NoDelayWSHandler(WSHandler):
         """
         written = WebSocketHandler.write_message(self, message, binary)
         written.add_done_callback(lambda future: future.cancelled() or future.exception())  # closed: on_close handles it
-
-
-def cork_each_turn(stream) -> None:
-    """Hold back what `stream` is given to write until the event loop's turn ends, then send it at once.
-
-    A Bokeh message leaves as several websocket frames (header, metadata, content, and two per
-    binary buffer: a change's reply is about twenty), and Panel and Bokeh write them one by one. With
-    TCP_NODELAY each write is a segment of its own, and each wakes the browser's side to read it; with
-    TCP_CORK set on the first write of a turn and cleared when the turn ends, they leave together.
-    Nothing waits longer than the turn that wrote it. Linux only; elsewhere frames leave one by one.
-    """
-    if not hasattr(socket, "TCP_CORK"):
-        return
-    connection, write = stream.socket, stream.write
-    corked = False
-
-    def uncork() -> None:
-        nonlocal corked
-        corked = False
-        if not stream.closed():
-            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
-
-    def write_corked(data, *args, **kwargs):
-        nonlocal corked
-        if not corked and not stream.closed():
-            corked = True
-            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
-            IOLoop.current().add_callback(uncork)
-        return write(data, *args, **kwargs)
-
-    stream.write = write_corked  # every frame, whoever writes it (Panel writes around the handler)
 
 
 def use_own_handlers(warm_sessions: WarmSessions) -> None:

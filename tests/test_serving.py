@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
 import time
@@ -169,36 +168,3 @@ def test_sessions_ending_together_are_collected_once_soon_after(monkeypatch):
 
     asyncio.run(a_class_leaves())
     assert len(collections) == 2 and not collection.due
-
-
-@pytest.mark.skipif(not hasattr(socket, "TCP_CORK"), reason="TCP_CORK is Linux's")
-def test_frames_written_in_one_turn_leave_together_when_the_turn_ends():
-    """The reply's frames are held (TCP_CORK) while the turn writes them, and released as it ends."""
-    from tornado.iostream import IOStream
-
-    from app.serve import cork_each_turn
-
-    async def scenario():
-        listener = socket.create_server(("127.0.0.1", 0))
-        client = socket.create_connection(listener.getsockname())
-        server_side, _ = listener.accept()
-        server_side.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        stream = IOStream(server_side)
-        cork_each_turn(stream)
-        started = time.perf_counter()
-        for frame in (b"header", b"metadata", b"content"):
-            stream.write(frame)
-        assert server_side.getsockopt(socket.IPPROTO_TCP, socket.TCP_CORK) == 1  # held during the turn
-        await asyncio.sleep(0)  # the turn ends
-        assert server_side.getsockopt(socket.IPPROTO_TCP, socket.TCP_CORK) == 0
-        client.settimeout(1.0)
-        received = b""
-        while len(received) < len(b"headermetadatacontent"):
-            received += client.recv(100)
-        # Released by the turn's end, not by the kernel's own 200 ms limit on a cork.
-        assert received == b"headermetadatacontent" and time.perf_counter() - started < 0.1
-        stream.close()
-        client.close()
-        listener.close()
-
-    asyncio.run(scenario())
