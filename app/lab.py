@@ -22,6 +22,7 @@ from bokeh.models import (
     CustomJSTickFormatter,
     Div,
     Ellipse,
+    GlyphRenderer,
     Image,
     InlineStyleSheet,
     Legend,
@@ -31,6 +32,7 @@ from bokeh.models import (
     MultiLine,
     NormalHead,
     Scatter,
+    Segment,
     Slider,
     Span,
     TeeHead,
@@ -77,11 +79,9 @@ table.results { border-collapse: collapse; font-size: 14px; }
 table.results th, table.results td { text-align: left; padding: 2px 12px 2px 0; }
 table.results th { font-weight: 600; border-bottom: 1px solid #ccc; }
 """
-# The damping slider moves log₁₀ λ; its lowest notch is λ = 0, pure Newton.
-LOG_DAMPING_RANGE, PURE_NEWTON_NOTCH = (-3.0, 4.0), -3.25
-DAMPING_LABEL_JS = (
-    f"return tick <= {PURE_NEWTON_NOTCH} ? '0 (pure Newton)' : Number(Math.pow(10, tick).toPrecision(2)).toString();"
-)
+# Logarithmic sliders move log₁₀ of their value a quarter of a decade a notch; the damping slider's range,
+# below which its lowest notch is λ = 0, pure Newton.
+LOG_NOTCH, LOG_DAMPING_RANGE = 0.25, (-3.0, 4.0)
 
 class ContourView(pn.viewable.Viewer):
     """The problem's contours, every method's trajectory, and the arrows at the current iterate."""
@@ -122,14 +122,8 @@ class ContourView(pn.viewable.Viewer):
         self.figure.add_glyph(self.start, Scatter(x="x", y="y", marker="star", size=16, fill_color="white",
                                                   line_color="black"))
         self.current = ColumnDataSource({})
-        self.figure.add_layout(Arrow(
-            source=self.current, x_start="x", y_start="y", x_end="gradient_end_x", y_end="gradient_end_y",
-            line_color=GRADIENT_BLUE, line_width=3, end=NormalHead(size=12, fill_color=GRADIENT_BLUE, line_color=GRADIENT_BLUE),
-        ))
-        self.figure.add_layout(Arrow(
-            source=self.current, x_start="x", y_start="y", x_end="newton_end_x", y_end="newton_end_y",
-            line_color=NEWTON_GOLD, line_width=3, end=NormalHead(size=12, fill_color=NEWTON_GOLD, line_color=NEWTON_GOLD),
-        ))
+        arrows = [("−∇f (scaled)", [self._arrow("gradient", GRADIENT_BLUE, 3, "solid", 12)]),
+                  ("Newton step (true length)", [self._arrow("newton", NEWTON_GOLD, 3, "solid", 12)])]
         tee = TeeHead(size=6, line_color="white")  # one head for both ends of all four axes
         for i in (1, 2):  # the Hessian's eigenvector axes: solid where f curves up, dashed where it curves down
             for curvature, dash in (("up", "solid"), ("down", "dashed")):
@@ -138,12 +132,12 @@ class ContourView(pn.viewable.Viewer):
                     x_end=f"axis_{i}_{curvature}_x1", y_end=f"axis_{i}_{curvature}_y1", line_color="white",
                     line_width=1.5, line_dash=dash, start=tee, end=tee,
                 ))
-        self.figure.add_layout(Arrow(  # the step the focused method actually took (damped, searched, ...)
-            source=self.current, x_start="x", y_start="y", x_end="step_end_x", y_end="step_end_y",
-            line_color="black", line_width=1.5, line_dash="dotted", end=NormalHead(size=8, fill_color="black"),
-        ))
-        self.figure.add_glyph(self.current, Scatter(  # the Newton step leaves the view here
-            x="newton_clip_x", y="newton_clip_y", marker="x", size=16, line_color=NEWTON_GOLD, line_width=3))
+        # The step the focused method actually took (damped, searched, ...).
+        arrows.append(("step taken", [self._arrow("step", "black", 1.5, "dotted", 8)]))
+        arrows[1][1].append(self.figure.add_glyph(self.current, Scatter(  # the Newton step leaves the view here
+            x="newton_clip_x", y="newton_clip_y", marker="x", size=16, line_color=NEWTON_GOLD, line_width=3)))
+        self.figure.add_layout(Legend(items=[LegendItem(label=label, renderers=drawn) for label, drawn in arrows],
+                                      location="bottom_left", background_fill_alpha=0.8))
         # The trust region, for trust_region: an ellipse in data units is a true circle on unequal axes.
         self.figure.add_glyph(self.current, Ellipse(x="x", y="y", width="trust_diameter", height="trust_diameter",
                                                     fill_alpha=0.0, line_color="white", line_dash="dashed",
@@ -152,6 +146,15 @@ class ContourView(pn.viewable.Viewer):
         self.model_contours = self.figure.add_glyph(self.model, MultiLine(
             xs="xs", ys="ys", line_color=NEWTON_GOLD, line_dash="dashed", line_width=1.5), visible=False)
         self.figure.on_event(Tap, self._set_start)
+
+    def _arrow(self, name: str, colour: str, width: float, dash: str, head: float) -> GlyphRenderer:
+        """An arrow from the current iterate to its `name`_end_x/y: the shaft a glyph, which a legend can
+        show, and the head an annotation over it. Returns the shaft."""
+        ends = {"x0": "x", "y0": "y", "x1": f"{name}_end_x", "y1": f"{name}_end_y"}
+        shaft = self.figure.add_glyph(self.current, Segment(**ends, line_color=colour, line_width=width, line_dash=dash))
+        self.figure.add_layout(Arrow(source=self.current, x_start="x", y_start="y", x_end=ends["x1"], y_end=ends["y1"],
+                                     line_alpha=0, end=NormalHead(size=head, fill_color=colour, line_color=colour)))
+        return shaft
 
     def _set_start(self, event: Tap) -> None:
         if event.x is not None and event.y is not None and np.isfinite([event.x, event.y]).all():
@@ -317,7 +320,7 @@ class Lab(pn.viewable.Viewer):
             answer_at_once(pn.widgets.MultiChoice.from_param(state.param.methods, label="methods", max_items=MAX_METHODS)),
             answer_at_once(pn.widgets.Select.from_param(state.param.focus, label="arrows for")),
             damping_slider(state),
-            answer_at_once(pn.widgets.FloatInput.from_param(state.param.lr, label="learning rate η")),
+            log_slider(state, "lr", "learning rate η", tuple(np.log10(state.param.lr.bounds))),
         ]
         # The settings a lecture seldom touches stay folded, so that the plot fits a 1280×720 projector.
         settings = pn.Card(title="more settings", collapsed=True, sizing_mode="stretch_width")
@@ -426,19 +429,29 @@ def state_slider(state: LabState, name: str, title: str, step: float, position: 
     return pn.pane.Bokeh(slider, sizing_mode="stretch_width")
 
 
+def log_slider(state: LabState, name: str, title: str, log_range: tuple[float, float],
+               zero_label: str | None = None) -> pn.pane.Bokeh:
+    """A value on a logarithmic slider from 10^low to 10^high, read to two significant digits; with a
+    `zero_label`, a notch below 10^low is 0, so labelled."""
+    low, high = log_range
+    bottom, zero_below = (low - 2 * LOG_NOTCH, low - LOG_NOTCH) if zero_label else (low, -math.inf)
+
+    def position(value: float) -> float:
+        return bottom if value <= 0 else float(np.clip(np.log10(value), low, high))
+
+    def value_at(at: float) -> float:
+        return 0.0 if at <= zero_below else float(f"{10 ** min(max(at, low), high):.2g}")
+
+    label = "Number(Math.pow(10, tick).toPrecision(2)).toString()"
+    if zero_label:
+        label = f"tick <= {zero_below} ? {zero_label!r} : {label}"
+    return state_slider(state, name, title, LOG_NOTCH, position, value_at, start=bottom, end=high,
+                        format=CustomJSTickFormatter(code=f"return {label};"))  # a formatter per session, like every model
+
+
 def damping_slider(state: LabState) -> pn.pane.Bokeh:
     """λ on a logarithmic slider with 0 at its lowest notch."""
-    low, high = LOG_DAMPING_RANGE
-    bottom = 2 * PURE_NEWTON_NOTCH - low  # one notch below log₁₀ λ = low
-
-    def position(damping: float) -> float:
-        return bottom if damping <= 0 else float(np.clip(np.log10(damping), low, high))
-
-    def damping_at(at: float) -> float:
-        return 0.0 if at <= PURE_NEWTON_NOTCH else float(f"{10 ** min(at, high):.2g}")
-
-    return state_slider(state, "damping", "damping λ", 0.25, position, damping_at, start=bottom, end=high,
-                        format=CustomJSTickFormatter(code=DAMPING_LABEL_JS))  # a formatter per session, like every model
+    return log_slider(state, "damping", "damping λ", LOG_DAMPING_RANGE, zero_label="0 (pure Newton)")
 
 
 def results_table(runs: dict[str, scene.MethodRun]) -> str:

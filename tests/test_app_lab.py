@@ -110,6 +110,20 @@ def test_focus_selects_the_rows_the_browser_steps_through(lab):
     assert len(focus_column(lab, "k")) == expected.n_iter + 1
 
 
+def test_the_legend_says_which_arrow_is_scaled_and_which_has_its_true_length(lab):
+    from bokeh.core.property.vectorization import Value
+    from bokeh.models import Legend, Segment
+
+    labels = {item.label.value: item.renderers for legend in lab.contour.figure.select(Legend) for item in legend.items
+              if isinstance(item.label, Value)}
+    gradient, newton = labels["−∇f (scaled)"][0].glyph, labels["Newton step (true length)"][0].glyph
+    assert isinstance(gradient, Segment) and (gradient.x1, gradient.y1) == ("gradient_end_x", "gradient_end_y")
+    assert isinstance(newton, Segment) and (newton.x1, newton.y1) == ("newton_end_x", "newton_end_y")
+    current = lab.contour.current.data
+    newton_step = lab.runs["newton"].trace.column("newton_direction")[0]
+    assert (current["newton_end_x"][0], current["newton_end_y"][0]) == pytest.approx(np.array([-1.2, 1.0]) + newton_step)
+
+
 def test_a_new_problem_redraws_landmarks_and_view(lab):
     lab.state.problem = "himmelblau"
     kinds = lab.contour.landmarks.data["kind"]
@@ -158,6 +172,22 @@ def test_damping_slider_shows_a_linked_lambda_without_rounding_it_and_survives_a
     assert state.damping == 1e4
     slider.value = float("nan")
     assert state.damping == 1e4 and slider.value == 4.0
+
+
+def test_learning_rate_slider_is_logarithmic_over_the_rates_the_state_accepts_and_has_no_zero():
+    from app.lab import log_slider
+
+    state = LabState()
+    slider = log_slider(state, "lr", "learning rate η", (-6.0, 1.0)).object
+    assert (slider.start, slider.end, slider.value) == (-6.0, 1.0, -3.0)  # η = 10⁻³
+    slider.value = -1.75
+    assert state.lr == 0.018  # 10^-1.75, to two digits
+    slider.value = slider.start
+    assert state.lr == 1e-6  # the smallest rate, not 0
+    slider.value = 0.0
+    assert state.lr == 1.0
+    slider.value = -1e308
+    assert state.lr == 1e-6
 
 
 def test_a_state_slider_gives_the_state_only_values_it_accepts():
