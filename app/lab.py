@@ -121,9 +121,13 @@ class ContourView(pn.viewable.Viewer):
         self.start = ColumnDataSource({"x": [], "y": []})
         self.figure.add_glyph(self.start, Scatter(x="x", y="y", marker="star", size=16, fill_color="white",
                                                   line_color="black"))
-        self.current = ColumnDataSource({})
+        self.current = ColumnDataSource({}, name="current-iterate")  # filled in the browser: row k of the focus
+        # While damping is on, the damped Newton step too, between the Newton step and a gradient step; drawn
+        # under the Newton step, which it nears as λ → 0.
+        damped = [self._arrow("damped", METHOD_COLOURS["damped_newton"], 3, "solid", 10)]
         arrows = [("−∇f (scaled)", [self._arrow("gradient", GRADIENT_BLUE, 3, "solid", 12)]),
-                  ("Newton step (true length)", [self._arrow("newton", NEWTON_GOLD, 3, "solid", 12)])]
+                  ("Newton step (true length)", [self._arrow("newton", NEWTON_GOLD, 3, "solid", 12)]),
+                  ("damped Newton step", damped)]
         tee = TeeHead(size=6, line_color="white")  # one head for both ends of all four axes
         for i in (1, 2):  # the Hessian's eigenvector axes: solid where f curves up, dashed where it curves down
             for curvature, dash in (("up", "solid"), ("down", "dashed")):
@@ -227,12 +231,13 @@ class Lab(pn.viewable.Viewer):
         self.on_page_load = (self.trajectories.draw, self.iterations.on_page_load)
         self.runs: dict[str, scene.MethodRun] = {}
         self.focused: str | None = None  # the method whose rows and formula the page holds
+        self.focused_damping: float | None = None  # the λ of the damped steps in those rows
         self.base_sizes: dict[tuple[str, str], object] = {}  # line widths and font sizes before any scaling
         self._show_problem()
         self._recompute()
         # Until the page's first callback picks row k, the arrows show the start.
-        focus = self.runs.get(self.state.focus)
-        self.contour.current.data = {key: values[:1] for key, values in (focus.columns if focus else {}).items()}
+        table, names = self.focus.data["table"], self.focus.tags
+        self.contour.current.data = {name: table[:1, i] for i, name in enumerate(names)} if len(table) else {}
         self._show_model()
         if self.state.presentation:  # e.g. from a link
             self._present()
@@ -266,17 +271,19 @@ class Lab(pn.viewable.Viewer):
             if changed:  # a new start changes every run
                 self.contour.show_start(state.x0)
                 self.trajectories.show([(METHOD_INDEX[m], run.columns) for m, run in runs.items() if run.trace is not None])
-            if state.focus in changed or state.focus != self.focused:
-                self.set_focus_rows(focus.columns if focus is not None and focus.trace is not None else {})
+            if state.focus in changed or state.focus != self.focused or state.damping != self.focused_damping:
+                self.set_focus_rows(focus if focus is not None and focus.trace is not None else None, problem)
             self.results.text = results_table(runs)
             if state.focus != self.focused:
                 method = solvers.METHODS[state.focus]
                 self.formula.object = f"{method.title}: ${method.formula}$"
-        self.focused = state.focus
+        self.focused, self.focused_damping = state.focus, state.damping
 
-    def set_focus_rows(self, columns: dict[str, np.ndarray]) -> None:
-        """The focused method's columns as the page keeps them: its texts as columns, and every number in
-        one (n, m) table whose columns the source's tags name. One buffer on the wire, not one per column."""
+    def set_focus_rows(self, run: scene.MethodRun | None, problem: solvers.Problem) -> None:
+        """The focused method's columns, with its damped steps at the lab's λ, as the page keeps them: its
+        texts as columns, and every number in one (n, m) table whose columns the source's tags name. One
+        buffer on the wire, not one per column."""
+        columns = run.columns | scene.damped_step_columns(run.trace, problem, self.state.damping) if run else {}
         names = [name for name, values in columns.items() if values.dtype.kind in "biuf"]
         if names and names != self.focus.tags:
             self.focus.tags = names

@@ -16,7 +16,7 @@ import panel as pn
 from bokeh.plotting.contour import contour_data
 
 import solvers
-from solvers.curvature import VERDICT_TEXT, verdicts
+from solvers.curvature import VERDICT_TEXT, damped_newton_directions, verdicts
 
 GRID_RESOLUTION = 200
 BAND_RESOLUTION = 400  # pixels a side of the image of contour bands: sharp at the plot's size on a projector
@@ -170,6 +170,20 @@ def iterate_columns(trace: solvers.Trace, problem: solvers.Problem) -> dict[str,
                 for column, values in zip(("x0", "y0", "x1", "y1"), ends.T):
                     columns[f"axis_{i + 1}_{curvature}_{column}"] = values
     return columns
+
+
+def damped_step_columns(trace: solvers.Trace, problem: solvers.Problem, damping: float) -> dict[str, np.ndarray]:
+    """Where the damped Newton step x − (H + λI)⁻¹∇f ends at every iterate (pulled back to the window), for
+    its arrow while damping is on; NaN, no arrow, at λ = 0."""
+    xs = trace.xs
+    if damping <= 0:
+        ends = np.full_like(xs, np.nan)
+    else:
+        with np.errstate(all="ignore"):
+            directions = damped_newton_directions(trace.column("eigenvalues"), trace.column("eigenvectors"),
+                                                  trace.column("gradient"), damping)
+            ends, _ = clip_to_window(xs, xs + directions, problem.window)
+    return {"damped_end_x": ends[:, 0], "damped_end_y": ends[:, 1]}
 
 
 def clip_to_window(starts: np.ndarray, ends: np.ndarray, window) -> tuple[np.ndarray, np.ndarray]:

@@ -83,15 +83,25 @@ def newton_directions(hessians: np.ndarray, gradients: np.ndarray):
     if not finite.all():
         hessians = np.where(finite[:, None, None], hessians, 0.0)
     eigenvalues, eigenvectors = symmetric_eigen_stack(hessians)
-    magnitudes = np.abs(eigenvalues)
-    singular = (magnitudes <= ZERO_EIGENVALUE_RTOL * magnitudes.max(axis=1, keepdims=True)).any(axis=1)
-    along = (np.swapaxes(eigenvectors, 1, 2) @ gradients[:, :, None])[:, :, 0]  # Qᵀg
-    along /= np.where(singular[:, None], 1.0, eigenvalues)  # Λ⁻¹Qᵀg
-    directions = -(eigenvectors @ along[:, :, None])[:, :, 0]
-    directions[singular | ~np.isfinite(directions).all(axis=1)] = np.nan  # singular, or too long for a float
+    directions = damped_newton_directions(eigenvalues, eigenvectors, gradients, 0.0)
     if not finite.all():
         eigenvalues[~finite], eigenvectors[~finite], directions[~finite] = np.nan, np.nan, np.nan
     return eigenvalues, eigenvectors, directions
+
+
+def damped_newton_directions(eigenvalues: np.ndarray, eigenvectors: np.ndarray, gradients: np.ndarray,
+                             damping: float) -> np.ndarray:
+    """−(H + λI)⁻¹g = −Q (Λ + λI)⁻¹ Qᵀ g for a stack of H = QΛQᵀ, eigenvalues (n, d), eigenvectors (n, d, d),
+    and gradients (n, d). A row is NaN where H + λI is singular (by the rule of `eigen_analysis`) or the
+    direction overflows."""
+    shifted = eigenvalues + damping
+    magnitudes = np.abs(shifted)
+    singular = (magnitudes <= ZERO_EIGENVALUE_RTOL * magnitudes.max(axis=1, keepdims=True)).any(axis=1)
+    along = (np.swapaxes(eigenvectors, 1, 2) @ gradients[:, :, None])[:, :, 0]  # Qᵀg
+    along /= np.where(singular[:, None], 1.0, shifted)  # (Λ + λI)⁻¹Qᵀg
+    directions = -(eigenvectors @ along[:, :, None])[:, :, 0]
+    directions[singular | ~np.isfinite(directions).all(axis=1)] = np.nan  # singular, or too long for a float
+    return directions
 
 
 # The second-order test: what a stationary point is, by the verdict on its Hessian (absent: inconclusive).

@@ -78,10 +78,22 @@ def test_a_new_start_sends_every_run_as_one_table(lab):
 def test_a_new_damping_resends_the_runs_but_reruns_only_damped_newton(lab):
     before = lab.trajectories.source.data["table"]
     reply = reply_to(lab, lambda: setattr(lab.state, "damping", 20.0))
-    assert len(reply.buffers) == 1  # the focus is Newton's method, whose rows stay as they were
+    assert len(reply.buffers) == 2  # and the focused method's rows, for their damped steps at the new λ
     after = lab.trajectories.source.data["table"]
     unchanged = np.isin(after[:, 0], [METHOD_INDEX["gd"], METHOD_INDEX["newton"]])
     np.testing.assert_array_equal(after[unchanged], before[np.isin(before[:, 0], after[unchanged, 0])])
+
+
+def test_the_damped_step_at_every_iterate_is_the_solution_of_the_damped_system_and_absent_at_zero(lab):
+    problem = lab.state.build_problem()
+    for damping in (0.5, 20.0):
+        lab.state.damping = damping
+        x = np.array([-1.2, 1.0])
+        expected = x - np.linalg.solve(problem.hess(x) + damping * np.eye(2), problem.grad(x))
+        ends = np.array([focus_column(lab, "damped_end_x")[0], focus_column(lab, "damped_end_y")[0]])
+        np.testing.assert_allclose(ends, expected, rtol=1e-12)
+    lab.state.damping = 0.0  # pure Newton: no damped arrow
+    assert np.isnan(focus_column(lab, "damped_end_x")).all()
 
 
 def test_a_new_start_point_moves_every_trajectory_and_the_start_marker(lab):

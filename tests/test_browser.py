@@ -163,13 +163,23 @@ def test_play_runs_to_the_end_in_the_browser_alone(page):
     assert page.sent == []  # playing cost the server nothing: not one websocket message
 
 
-def test_damping_slider_changes_the_damped_trajectory(page):
-    before = page.results()
+DAMPED = """() => {
+  const model = (name) => Bokeh.documents[0].get_model_by_name(name).data;
+  const paths = model('paths'), current = model('current-iterate');
+  const damped = paths.method.indexOf('damped_newton');
+  return {path: Array.from(paths.xs[damped]), arrow: [current.damped_end_x[0], current.damped_end_y[0]]};
+}"""
+
+
+def test_damping_slider_changes_the_damped_trajectory_and_the_damped_arrow(page):
+    before, drawn = page.results(), page.page.evaluate(DAMPED)
     handle = slider_handle(page.page, "damping λ")
     handle.focus()
     for _ in range(3):
         handle.press("ArrowRight")
     assert page.wait_for_change(page.results, before) != before
+    moved = page.wait_for_change(lambda: page.page.evaluate(DAMPED), drawn)
+    assert moved["path"] != drawn["path"] and moved["arrow"] != drawn["arrow"]
     assert page.errors == []
 
 

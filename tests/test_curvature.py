@@ -14,6 +14,7 @@ from solvers.curvature import (
     VERDICT_TEXT,
     convergence_order,
     convergence_orders,
+    damped_newton_directions,
     eigen_analysis,
     newton_directions,
     quadratic_model,
@@ -108,6 +109,30 @@ def test_batched_newton_directions_mark_singular_and_non_finite_hessians():
     np.testing.assert_allclose(directions[0], [-1.0, -1.0])
     assert np.isnan(directions[1]).all() and np.isfinite(eigenvalues[1]).all()
     assert np.isnan(directions[2]).all() and np.isnan(eigenvalues[2]).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=entries, b=entries, c=entries, damping=st.floats(1e-3, 1e3))
+def test_damped_newton_direction_solves_the_damped_system(a, b, c, damping):
+    """−(H + λI)⁻¹g from H's eigen-decomposition equals a direct solve of the damped system."""
+    H = rotated([a, c]) + b * np.array([[0.0, 1.0], [1.0, 0.0]])
+    g = np.array([0.3, -0.7])
+    eigenvalues, Q = symmetric_eigen_stack(H[None])
+    direction = damped_newton_directions(eigenvalues, Q, g[None], damping)[0]
+    damped = H + damping * np.eye(2)
+    if np.linalg.cond(damped) < 1e8:
+        np.testing.assert_allclose(damped @ direction, -g, rtol=0, atol=1e-9 * max(1.0, damping))
+    else:
+        assert np.isnan(direction).all() or np.isfinite(direction).all()
+
+
+def test_damping_slides_the_newton_step_to_a_gradient_step_of_length_one_over_lambda():
+    H, g = rotated([0.5, 40.0]), np.array([1.0, 2.0])
+    eigenvalues, Q = symmetric_eigen_stack(H[None])
+    np.testing.assert_allclose(damped_newton_directions(eigenvalues, Q, g[None], 0.0)[0], -np.linalg.solve(H, g))
+    for damping in (1e6, 1e9):  # λ → ∞: −(H + λI)⁻¹g → −g/λ, gradient descent with η = 1/λ
+        direction = damped_newton_directions(eigenvalues, Q, g[None], damping)[0]
+        np.testing.assert_allclose(damping * direction, -g, rtol=50 / damping)
 
 
 # -- the 2×2 closed form -----------------------------------------------------------------------
