@@ -141,7 +141,7 @@ class ContourView(pn.viewable.Viewer):
         arrows[1][1].append(self.figure.add_glyph(self.current, Scatter(  # the Newton step leaves the view here
             x="newton_clip_x", y="newton_clip_y", marker="x", size=16, line_color=NEWTON_GOLD, line_width=3)))
         self.figure.add_layout(Legend(items=[LegendItem(label=label, renderers=drawn) for label, drawn in arrows],
-                                      location="bottom_left", background_fill_alpha=0.8))
+                                      location="top_left", background_fill_alpha=0.8))
         # The trust region, for trust_region: an ellipse in data units is a true circle on unequal axes.
         self.figure.add_glyph(self.current, Ellipse(x="x", y="y", width="trust_diameter", height="trust_diameter",
                                                     fill_alpha=0.0, line_color="white", line_dash="dashed",
@@ -352,12 +352,16 @@ class Lab(pn.viewable.Viewer):
         return controls
 
     def __panel__(self):
-        # Side by side on a projector, stacked on a phone: the flex box wraps the plots below the controls.
-        sidebar = pn.Column(self.controls(), pn.pane.Bokeh(self.iterations.layout()), pn.pane.Bokeh(self.readout),
-                            self.formula,
-                            width=340, styles={"flex": "0 0 340px"})
-        plots = pn.Column(self.contour, self.convergence, pn.pane.Bokeh(self.results), sizing_mode="stretch_both",
-                          min_height=700, styles={"flex": "1 1 360px"})
+        # Side by side on a projector, stacked on a phone: the flex boxes wrap the plots below the controls,
+        # and the readout below the convergence plot. On a 1280×720 projector the readout sits beside the
+        # convergence plot, in view with the contours and the iteration controls.
+        sidebar = pn.Column(self.controls(), pn.pane.Bokeh(self.iterations.layout()), width=340,
+                            styles={"flex": "0 0 340px"})
+        readout = pn.Column(pn.pane.Bokeh(self.readout), self.formula, width=300, styles={"flex": "0 0 300px"})
+        convergence = pn.Column(self.convergence, sizing_mode="stretch_width", styles={"flex": "1 1 360px"})
+        plots = pn.Column(self.contour, pn.FlexBox(convergence, readout, flex_wrap="wrap", sizing_mode="stretch_width"),
+                          pn.pane.Bokeh(self.results), sizing_mode="stretch_both", min_height=700,
+                          styles={"flex": "1 1 360px"})
         return pn.FlexBox(sidebar, plots, flex_wrap="wrap", sizing_mode="stretch_width")
 
 

@@ -133,11 +133,15 @@ def test_clicking_the_plot_moves_the_start_point(page):
     assert page.errors == []
 
 
+ARROW_TAILS = "() => ['x', 'y'].map((c) => Bokeh.documents[0].get_model_by_name('current-iterate').data[c][0])"
+
+
 def test_step_advances_the_iteration_and_moves_the_arrows(page):
-    before = page.readout_value("f")
+    before, tails = page.readout_value("f"), page.page.evaluate(ARROW_TAILS)
     page.page.get_by_role("button", name="Step ▶").click()
     assert page.wait_for_change(lambda: page.readout_value("iteration"), "0 of 6") == "1 of 6"
     assert page.readout_value("f") != before
+    assert tails == [-1.2, 1.0] and page.page.evaluate(ARROW_TAILS) != tails  # the arrows start at x₁ now
     page.page.get_by_role("button", name="◀ Step back").click()
     assert page.wait_for_change(lambda: page.readout_value("iteration"), "1 of 6") == "0 of 6"
 
@@ -194,6 +198,12 @@ def test_folded_settings_appear_when_unfolded_and_work(page):
     page.page.wait_for_function("() => window.location.search.includes('max_iter=')", timeout=10_000)
     assert page.wait_for_change(page.results, before) != before
     assert page.errors == []
+
+
+def test_a_1280_by_720_projector_shows_plot_readout_and_step_buttons_without_scrolling(page):
+    in_view = [main_plot_box(page), page.readout.bounding_box(),
+               page.page.get_by_role("button", name="Step ▶").bounding_box()]
+    assert all(box["y"] >= 0 and box["y"] + box["height"] <= 720 and box["x"] + box["width"] <= 1280 for box in in_view)
 
 
 def test_phone_width_still_shows_the_plot(browser, lab_url):
