@@ -65,9 +65,11 @@ KIND_MARKERS = {"minimum": "circle", "saddle": "triangle", "maximum": "square"}
 PRESENTATION_SCALE = 1.6
 SCALED_PROPERTIES = ("line_width", "size", "axis_label_text_font_size", "major_label_text_font_size",
                      "label_text_font_size", "text_font_size")
-# The readout's table: eigenvalues coloured by sign, so negative curvature stands out.
+# The readout's table: eigenvalues coloured by sign, so negative curvature stands out. Its size, and the
+# results table's, is their Div's, which projector mode enlarges.
+TABLE_FONT_SIZE = 14  # px
 READOUT_CSS = """
-table.readout { border-collapse: collapse; width: 100%; font-size: 14px; }
+table.readout { border-collapse: collapse; width: 100%; font-size: 1em; }
 table.readout th { text-align: right; padding: 1px 10px 1px 0; font-weight: 600; }
 table.readout td.negative { color: #D55E00; font-weight: 700; }
 table.readout td.positive { color: #009E73; font-weight: 700; }
@@ -75,7 +77,7 @@ table.readout td.verdict { padding-top: 6px; font-style: italic; }
 table.readout td.event { color: #555; }
 """
 RESULTS_CSS = """
-table.results { border-collapse: collapse; font-size: 14px; }
+table.results { border-collapse: collapse; font-size: 1em; }
 table.results th, table.results td { text-align: left; padding: 2px 12px 2px 0; }
 table.results th { font-weight: 600; border-bottom: 1px solid #ccc; }
 """
@@ -194,7 +196,8 @@ class ConvergenceView(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self.figure = figure(height=260, sizing_mode="stretch_width", tools="pan,wheel_zoom,reset",
-                             x_axis_label="iteration k", y_axis_label="log₁₀(f − f*), dashed log₁₀‖x − x*‖")
+                             title="log₁₀ of the error: f − f* solid, ‖x − x*‖ dashed",
+                             x_axis_label="iteration k", y_axis_label="log₁₀ error")
         # Filled in the browser from the table of every run (`app.trajectories`).
         self.errors = ColumnDataSource({"ks": [], "log_f_error": [], "log_x_error": [], "colour": []}, name="errors")
         self.figure.add_glyph(self.errors, MultiLine(xs="ks", ys="log_f_error", line_color="colour", line_width=2))
@@ -221,9 +224,10 @@ class Lab(pn.viewable.Viewer):
                                          titles=[solvers.METHODS[m].title for m in METHOD_COLOURS])
         self.focus = ColumnDataSource({"table": np.zeros((0, 0)), "verdict": [], "event": []})
         self.readout = Div(text="", sizing_mode="stretch_width", css_classes=["readout"],
-                           stylesheets=[InlineStyleSheet(css=READOUT_CSS)])
+                           styles={"font-size": f"{TABLE_FONT_SIZE}px"}, stylesheets=[InlineStyleSheet(css=READOUT_CSS)])
         # A plain Bokeh Div: its text is sent as it is, where Panel's HTML pane spends milliseconds per update.
-        self.results = Div(text="", sizing_mode="stretch_width", stylesheets=[InlineStyleSheet(css=RESULTS_CSS)])
+        self.results = Div(text="", sizing_mode="stretch_width", styles={"font-size": f"{TABLE_FONT_SIZE}px"},
+                           stylesheets=[InlineStyleSheet(css=RESULTS_CSS)])
         self.formula = pn.pane.LaTeX(sizing_mode="stretch_width")
         self.iterations = IterationControls(self.focus, self.contour.current, self.contour.model, self.readout,
                                             self.convergence.marker)
@@ -303,7 +307,8 @@ class Lab(pn.viewable.Viewer):
         with pn.io.hold():
             for figure_ in (self.contour.figure, self.convergence.figure):
                 scale_figure(figure_, factor, self.base_sizes)
-            self.readout.styles = {"font-size": f"{100 * factor:.0f}%"}
+            for table in (self.readout, self.results):
+                table.styles = {"font-size": f"{TABLE_FONT_SIZE * factor:.0f}px"}
 
     def controls(self) -> pn.Column:
         # Every widget costs a new session a few milliseconds of the server's time while a whole class is

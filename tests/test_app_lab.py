@@ -242,4 +242,4 @@ def test_presentation_mode_enlarges_lines_and_labels_and_returns_exactly(lab):
 
 def test_a_link_can_open_the_lab_in_presentation_mode():
     lab = Lab(state=LabState(presentation=True))
-    assert lab.readout.styles["font-size"] == "160%"
+    assert lab.readout.styles["font-size"] == lab.results.styles["font-size"] == "22px"  # 1.6 × 14 px

@@ -206,6 +206,16 @@ def test_a_1280_by_720_projector_shows_plot_readout_and_step_buttons_without_scr
     assert all(box["y"] >= 0 and box["y"] + box["height"] <= 720 and box["x"] + box["width"] <= 1280 for box in in_view)
 
 
+def test_projector_mode_enlarges_the_readout_and_the_results(browser, lab_url, page):
+    deep = "(selector) => { const find = (root) => root.querySelector(selector) || [...root.querySelectorAll('*')]" \
+           ".map((e) => e.shadowRoot && find(e.shadowRoot)).find(Boolean); return parseFloat(getComputedStyle(find(document)).fontSize); }"
+    projector = Page(browser, lab_url + "?presentation=True")
+    for selector in ("table.readout td", "table.results td"):
+        normal = page.page.evaluate(deep, selector)
+        assert normal >= 14 and projector.page.evaluate(deep, selector) == pytest.approx(1.6 * normal, rel=0.05)
+    projector.page.close()
+
+
 def test_phone_width_still_shows_the_plot(browser, lab_url):
     phone = Page(browser, lab_url, width=390, height=844)
     boxes = [c.bounding_box() for c in phone.page.locator(".bk-Canvas").all()]
