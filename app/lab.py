@@ -127,8 +127,8 @@ class ContourView(pn.viewable.Viewer):
         # While damping is on, the damped Newton step too, between the Newton step and a gradient step; drawn
         # under the Newton step, which it nears as λ → 0.
         damped = [self._arrow("damped", METHOD_COLOURS["damped_newton"], 3, "solid", 10)]
-        arrows = [("−∇f (scaled)", [self._arrow("gradient", GRADIENT_BLUE, 3, "solid", 12)]),
-                  ("Newton step (true length)", [self._arrow("newton", NEWTON_GOLD, 3, "solid", 12)]),
+        arrows = [("−∇f, scaled", [self._arrow("gradient", GRADIENT_BLUE, 3, "solid", 12)]),
+                  ("Newton step, true length", [self._arrow("newton", NEWTON_GOLD, 3, "solid", 12)]),
                   ("damped Newton step", damped)]
         tee = TeeHead(size=6, line_color="white")  # one head for both ends of all four axes
         for i in (1, 2):  # the Hessian's eigenvector axes: solid where f curves up, dashed where it curves down
@@ -142,8 +142,10 @@ class ContourView(pn.viewable.Viewer):
         arrows.append(("step taken", [self._arrow("step", "black", 1.5, "dotted", 8)]))
         arrows[1][1].append(self.figure.add_glyph(self.current, Scatter(  # the Newton step leaves the view here
             x="newton_clip_x", y="newton_clip_y", marker="x", size=16, line_color=NEWTON_GOLD, line_width=3)))
+        # Above the plot, not over it: the corners hold start points and trust regions of some problem or other.
         self.figure.add_layout(Legend(items=[LegendItem(label=label, renderers=drawn) for label, drawn in arrows],
-                                      location="top_left", background_fill_alpha=0.8))
+                                      orientation="horizontal", ncols=2, location="top_left", margin=0, padding=2,
+                                      label_height=14, glyph_height=14, spacing=2), "above")
         # The trust region, for trust_region: an ellipse in data units is a true circle on unequal axes.
         self.figure.add_glyph(self.current, Ellipse(x="x", y="y", width="trust_diameter", height="trust_diameter",
                                                     fill_alpha=0.0, line_color="white", line_dash="dashed",

@@ -128,7 +128,7 @@ def test_the_legend_says_which_arrow_is_scaled_and_which_has_its_true_length(lab
 
     labels = {item.label.value: item.renderers for legend in lab.contour.figure.select(Legend) for item in legend.items
               if isinstance(item.label, Value)}
-    gradient, newton = labels["−∇f (scaled)"][0].glyph, labels["Newton step (true length)"][0].glyph
+    gradient, newton = labels["−∇f, scaled"][0].glyph, labels["Newton step, true length"][0].glyph
     assert isinstance(gradient, Segment) and (gradient.x1, gradient.y1) == ("gradient_end_x", "gradient_end_y")
     assert isinstance(newton, Segment) and (newton.x1, newton.y1) == ("newton_end_x", "newton_end_y")
     current = lab.contour.current.data
