@@ -317,10 +317,10 @@ class Lab(pn.viewable.Viewer):
         # arriving: each is built when first shown, and most sessions never show some of them.
         state = self.state
         problem_parameters = {
-            "kappa": lambda: answer_at_once(pn.widgets.FloatInput.from_param(state.param.kappa, label="condition number κ")),
+            "kappa": lambda: log_slider(state, "kappa", "condition number κ", decades(state.param.kappa)),
             "angle": lambda: state_slider(state, "angle", "rotation (degrees)", 1),
             "a": lambda: state_slider(state, "a", "a: minimum at (a, a²)", 0.1),
-            "b": lambda: answer_at_once(pn.widgets.FloatInput.from_param(state.param.b, label="b: valley steepness")),
+            "b": lambda: log_slider(state, "b", "b: valley steepness", decades(state.param.b)),
         }
         built: dict[str, pn.viewable.Viewable] = {}
 
@@ -334,7 +334,7 @@ class Lab(pn.viewable.Viewer):
             answer_at_once(pn.widgets.MultiChoice.from_param(state.param.methods, label="methods", max_items=MAX_METHODS)),
             answer_at_once(pn.widgets.Select.from_param(state.param.focus, label="arrows for")),
             damping_slider(state),
-            log_slider(state, "lr", "learning rate η", tuple(np.log10(state.param.lr.bounds))),
+            log_slider(state, "lr", "learning rate η", decades(state.param.lr)),
         ]
         # The settings a lecture seldom touches stay folded, so that the plot fits a 1280×720 projector.
         settings = pn.Card(title="more settings", collapsed=True, sizing_mode="stretch_width")
@@ -391,18 +391,19 @@ def more_settings(state: LabState) -> list[pn.viewable.Viewable]:
     """The settings that only some methods take."""
     return [
         state_slider(state, "beta", "momentum β", 0.01),
-        answer_at_once(pn.widgets.FloatInput.from_param(state.param.natural_lr, label="natural-gradient step η")),
-        answer_at_once(pn.widgets.FloatInput.from_param(state.param.radius, label="initial trust radius")),
+        log_slider(state, "natural_lr", "natural-gradient step η", decades(state.param.natural_lr)),
+        log_slider(state, "radius", "initial trust radius", decades(state.param.radius)),
         state_slider(state, "memory", "L-BFGS memory", 1),
         state_slider(state, "cg_iters", "CG iterations (Newton-CG)", 1),
         state_slider(state, "max_iter", "max iterations", 1),
-        answer_at_once(pn.widgets.FloatInput.from_param(state.param.tol, label="tolerance on ‖∇f‖")),
+        log_slider(state, "tol", "tolerance on ‖∇f‖", decades(state.param.tol)),
     ]
 
 
 def answer_at_once(widget: pn.widgets.Widget) -> pn.widgets.Widget:
     """Panel waits 50 ms after a change before processing it; the lab recomputes in a few ms, so its
-    inputs answer at once. (Its sliders, which a drag moves many times a second, are `state_slider`s.)"""
+    choosers answer at once. (Every number is set on a `state_slider`, which a drag moves many times a
+    second.)"""
     widget._debounce = 0
     return widget
 
@@ -465,6 +466,12 @@ def log_slider(state: LabState, name: str, title: str, log_range: tuple[float, f
         label = f"tick <= {zero_below} ? {zero_label!r} : {label}"
     return state_slider(state, name, title, LOG_NOTCH, position, value_at, start=bottom, end=high,
                         format=CustomJSTickFormatter(code=f"return {label};"))  # a formatter per session, like every model
+
+
+def decades(parameter: param.Number) -> tuple[float, float]:
+    """log₁₀ of a parameter's bounds: the range of its logarithmic slider."""
+    low, high = parameter.bounds
+    return math.log10(low), math.log10(high)
 
 
 def damping_slider(state: LabState) -> pn.pane.Bokeh:

@@ -227,6 +227,25 @@ def test_only_the_chosen_problems_parameters_are_shown(lab):
     assert {"condition number κ", "rotation (degrees)"} <= labels() and "a: minimum at (a, a²)" not in labels()
 
 
+def test_every_number_is_a_slider_that_shows_the_states_value_on_its_scale():
+    from app.lab import Lab, more_settings
+
+    state = LabState(problem="quadratic")
+    panes = [*Lab(state=state).controls(), *more_settings(state)]
+    sliders = {pane.object.title: pane.object for pane in panes if isinstance(pane, pn.pane.Bokeh)}
+    logarithmic = {"condition number κ": "kappa", "damping λ": "damping", "learning rate η": "lr",
+                   "natural-gradient step η": "natural_lr", "initial trust radius": "radius", "tolerance on ‖∇f‖": "tol"}
+    linear = {"rotation (degrees)": "angle", "momentum β": "beta", "L-BFGS memory": "memory",
+              "CG iterations (Newton-CG)": "cg_iters", "max iterations": "max_iter"}
+    assert set(sliders) == set(logarithmic) | set(linear)
+    for title, name in logarithmic.items():
+        assert sliders[title].value == pytest.approx(np.log10(getattr(state, name))), title
+        assert (10 ** sliders[title].start, 10 ** sliders[title].end) == pytest.approx(state.param[name].bounds) \
+            or name == "damping"  # whose lowest notch is 0
+    for title, name in linear.items():
+        assert sliders[title].value == getattr(state, name), title
+
+
 def test_presentation_mode_enlarges_lines_and_labels_and_returns_exactly(lab):
     lines = [r.glyph for r in lab.contour.figure.renderers if getattr(r, "glyph", None) is not None
              and hasattr(r.glyph, "line_width")]
