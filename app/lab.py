@@ -1,8 +1,9 @@
-"""The lab's views: each watches the `LabState` and updates its Bokeh sources in place.
+"""The lab's views and the page: each view watches the `LabState` and updates its Bokeh sources in place.
 
-Figures are built once per session. When an input changes the server recomputes the traces and
-replaces the sources' data inside one `hold`; moving through the iterations happens in the browser
-(`app.iterations`), which reads the focused method's row k from a source already on the page.
+Figures are built once per session. When an input changes (`app.controls`) the server recomputes the
+traces and replaces the sources' data inside one `hold`: every run as one table that the browser draws
+(`app.trajectories`), and the focused method's rows. Moving through the iterations happens in the
+browser (`app.iterations`), which reads the focused method's row k from a source already on the page.
 """
 
 from __future__ import annotations
