@@ -187,6 +187,21 @@ def test_damping_slider_changes_the_damped_trajectory_and_the_damped_arrow(page)
     assert page.errors == []
 
 
+def test_dragging_the_damping_slider_redraws_while_the_button_is_still_down(page):
+    drawn = page.page.evaluate(DAMPED)
+    handle = slider_handle(page.page, "damping λ").bounding_box()
+    x, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+    page.page.mouse.move(x, y)
+    page.page.mouse.down()
+    for step in range(1, 9):  # a person's drag: small moves, a few frames apart
+        page.page.mouse.move(x + 10 * step, y)
+        page.page.wait_for_timeout(30)
+    moved = page.wait_for_change(lambda: page.page.evaluate(DAMPED)["path"], drawn["path"])
+    page.page.mouse.up()
+    assert moved != drawn["path"]  # redrawn before the release
+    assert page.errors == []
+
+
 def test_folded_settings_appear_when_unfolded_and_work(page):
     assert page.page.locator(".bk-input-group", has_text="max iterations").count() == 0  # built on demand
     page.page.get_by_text("more settings").click()
