@@ -344,5 +344,9 @@ def results_table(runs: dict[str, scene.MethodRun]) -> str:
         e = run.trace.evaluations
         rows.append(f"<tr><td>{method}</td><td title='{html.escape(run.trace.message)}'>{run.trace.status}</td>"
                     f"<td>{run.trace.n_iter}</td><td>{e.f}</td><td>{e.grad}</td><td>{e.hess + e.hvp}</td></tr>")
-    header = "<tr><th>method</th><th>status</th><th>iterations</th><th>f</th><th>∇f</th><th>H / Hv</th></tr>"
+    header = ("<tr><th>method</th><th>status</th><th>iterations</th>"
+              "<th title='evaluations of f the method asked for (the trials of a line search, the test of a trust region); "
+              "the value recorded at each iterate for the plots is not counted'>f</th>"
+              "<th title='gradient evaluations'>∇f</th>"
+              "<th title='Hessians formed, or Hessian-vector products for Hessian-free methods'>H / Hv</th></tr>")
     return f"<table class='results'>{header}{''.join(rows)}</table>"
