@@ -148,7 +148,7 @@ def log_slider(state: LabState, name: str, title: str, log_range: tuple[float, f
     if zero_label:
         label = f"tick <= {zero_below} ? {zero_label!r} : {label}"
     return state_slider(state, name, title, LOG_NOTCH, position, value_at, start=bottom, end=high,
-                        format=CustomJSTickFormatter(code=f"return {label};"))  # a formatter per session, like every model
+                        format=CustomJSTickFormatter(code=f"return {label};"))  # per session, like every model
 
 
 def decades(parameter: param.Number) -> tuple[float, float]:

@@ -78,6 +78,8 @@ table.results { border-collapse: collapse; font-size: 1em; }
 table.results th, table.results td { text-align: left; padding: 2px 12px 2px 0; }
 table.results th { font-weight: 600; border-bottom: 1px solid #ccc; }
 """
+
+
 class ContourView(pn.viewable.Viewer):
     """The problem's contours, every method's trajectory, and the arrows at the current iterate."""
 
@@ -119,10 +121,9 @@ class ContourView(pn.viewable.Viewer):
         self.current = ColumnDataSource({}, name="current-iterate")  # filled in the browser: row k of the focus
         # While damping is on, the damped Newton step too, between the Newton step and a gradient step; drawn
         # under the Newton step, which it nears as λ → 0.
-        damped = [self._arrow("damped", METHOD_COLOURS["damped_newton"], 3, "solid", 10)]
-        arrows = [("−∇f, scaled", [self._arrow("gradient", GRADIENT_BLUE, 3, "solid", 12)]),
-                  ("Newton step, true length", [self._arrow("newton", NEWTON_GOLD, 3, "solid", 12)]),
-                  ("damped Newton step", damped)]
+        damped = self._arrow("damped", METHOD_COLOURS["damped_newton"], 3, "solid", 10)
+        gradient = self._arrow("gradient", GRADIENT_BLUE, 3, "solid", 12)
+        newton = self._arrow("newton", NEWTON_GOLD, 3, "solid", 12)
         tee = TeeHead(size=6, line_color="white")  # one head for both ends of all four axes
         for i in (1, 2):  # the Hessian's eigenvector axes: solid where f curves up, dashed where it curves down
             for curvature, dash in (("up", "solid"), ("down", "dashed")):
@@ -131,10 +132,11 @@ class ContourView(pn.viewable.Viewer):
                     x_end=f"axis_{i}_{curvature}_x1", y_end=f"axis_{i}_{curvature}_y1", line_color="white",
                     line_width=1.5, line_dash=dash, start=tee, end=tee,
                 ))
-        # The step the focused method actually took (damped, searched, ...).
-        arrows.append(("step taken", [self._arrow("step", "black", 1.5, "dotted", 8)]))
-        arrows[1][1].append(self.figure.add_glyph(self.current, Scatter(  # the Newton step leaves the view here
-            x="newton_clip_x", y="newton_clip_y", marker="x", size=16, line_color=NEWTON_GOLD, line_width=3)))
+        step = self._arrow("step", "black", 1.5, "dotted", 8)  # the step the method took (damped, searched, ...)
+        newton_clip = self.figure.add_glyph(self.current, Scatter(  # the Newton step leaves the view here
+            x="newton_clip_x", y="newton_clip_y", marker="x", size=16, line_color=NEWTON_GOLD, line_width=3))
+        arrows = [("−∇f, scaled", [gradient]), ("Newton step, true length", [newton, newton_clip]),
+                  ("damped Newton step", [damped]), ("step taken", [step])]
         # Above the plot, not over it: the corners hold start points and trust regions of some problem or other.
         self.figure.add_layout(Legend(items=[LegendItem(label=label, renderers=drawn) for label, drawn in arrows],
                                       orientation="horizontal", ncols=2, location="top_left", margin=0, padding=2,
@@ -152,7 +154,8 @@ class ContourView(pn.viewable.Viewer):
         """An arrow from the current iterate to its `name`_end_x/y: the shaft a glyph, which a legend can
         show, and the head an annotation over it. Returns the shaft."""
         ends = {"x0": "x", "y0": "y", "x1": f"{name}_end_x", "y1": f"{name}_end_y"}
-        shaft = self.figure.add_glyph(self.current, Segment(**ends, line_color=colour, line_width=width, line_dash=dash))
+        shaft = self.figure.add_glyph(self.current, Segment(**ends, line_color=colour, line_width=width,
+                                                            line_dash=dash))
         self.figure.add_layout(Arrow(source=self.current, x_start="x", y_start="y", x_end=ends["x1"], y_end=ends["y1"],
                                      line_alpha=0, end=NormalHead(size=head, fill_color=colour, line_color=colour)))
         return shaft
@@ -219,7 +222,8 @@ class Lab(pn.viewable.Viewer):
                                          titles=[solvers.METHODS[m].title for m in METHOD_COLOURS])
         self.focus = ColumnDataSource({"table": np.zeros((0, 0)), "verdict": [], "event": []})
         self.readout = Div(text="", sizing_mode="stretch_width", css_classes=["readout"],
-                           styles={"font-size": f"{TABLE_FONT_SIZE}px"}, stylesheets=[InlineStyleSheet(css=READOUT_CSS)])
+                           styles={"font-size": f"{TABLE_FONT_SIZE}px"},
+                           stylesheets=[InlineStyleSheet(css=READOUT_CSS)])
         # A plain Bokeh Div: its text is sent as it is, where Panel's HTML pane spends milliseconds per update.
         self.results = Div(text="", sizing_mode="stretch_width", styles={"font-size": f"{TABLE_FONT_SIZE}px"},
                            stylesheets=[InlineStyleSheet(css=RESULTS_CSS)])
@@ -269,7 +273,8 @@ class Lab(pn.viewable.Viewer):
         with pn.io.hold():
             if changed:  # a new start changes every run
                 self.contour.show_start(state.x0)
-                self.trajectories.show([(METHOD_INDEX[m], run.columns) for m, run in runs.items() if run.trace is not None])
+                self.trajectories.show([(METHOD_INDEX[m], run.columns) for m, run in runs.items()
+                                        if run.trace is not None])
             if state.focus in changed or state.focus != self.focused or state.damping != self.focused_damping:
                 self.set_focus_rows(focus if focus is not None and focus.trace is not None else None, problem)
             self.results.text = results_table(runs)
@@ -345,8 +350,8 @@ def results_table(runs: dict[str, scene.MethodRun]) -> str:
         rows.append(f"<tr><td>{method}</td><td title='{html.escape(run.trace.message)}'>{run.trace.status}</td>"
                     f"<td>{run.trace.n_iter}</td><td>{e.f}</td><td>{e.grad}</td><td>{e.hess + e.hvp}</td></tr>")
     header = ("<tr><th>method</th><th>status</th><th>iterations</th>"
-              "<th title='evaluations of f the method asked for (the trials of a line search, the test of a trust region); "
-              "the value recorded at each iterate for the plots is not counted'>f</th>"
+              "<th title='evaluations of f the method asked for (the trials of a line search, the test of a trust "
+              "region); the value recorded at each iterate for the plots is not counted'>f</th>"
               "<th title='gradient evaluations'>∇f</th>"
               "<th title='Hessians formed, or Hessian-vector products for Hessian-free methods'>H / Hv</th></tr>")
     return f"<table class='results'>{header}{''.join(rows)}</table>"
