@@ -28,10 +28,10 @@ def controls(state: LabState) -> pn.Column:
     # Every widget costs a new session a few milliseconds of the server's time while a whole class is
     # arriving: each is built when first shown, and most sessions never show some of them.
     problem_parameters = {
-        "kappa": lambda: log_slider(state, "kappa", "condition number κ", decades(state.param.kappa)),
+        "kappa": lambda: log_slider(state, "kappa", "condition number κ"),
         "angle": lambda: state_slider(state, "angle", "rotation (degrees)", 1),
         "a": lambda: state_slider(state, "a", "a: minimum at (a, a²)", 0.1),
-        "b": lambda: log_slider(state, "b", "b: valley steepness", decades(state.param.b)),
+        "b": lambda: log_slider(state, "b", "b: valley steepness"),
     }
     built: dict[str, pn.viewable.Viewable] = {}
 
@@ -45,7 +45,7 @@ def controls(state: LabState) -> pn.Column:
         answer_at_once(pn.widgets.MultiChoice.from_param(state.param.methods, label="methods", max_items=MAX_METHODS)),
         answer_at_once(pn.widgets.Select.from_param(state.param.focus, label="arrows for")),
         damping_slider(state),
-        log_slider(state, "lr", "learning rate η", decades(state.param.lr)),
+        log_slider(state, "lr", "learning rate η"),
     ]
     # The settings a lecture seldom touches stay folded, so that the plot fits a 1280×720 projector.
     settings = pn.Card(title="more settings", collapsed=True, sizing_mode="stretch_width")
@@ -74,12 +74,12 @@ def more_settings(state: LabState) -> list[pn.viewable.Viewable]:
     """The settings that only some methods take."""
     return [
         state_slider(state, "beta", "momentum β", 0.01),
-        log_slider(state, "natural_lr", "natural-gradient step η", decades(state.param.natural_lr)),
-        log_slider(state, "radius", "initial trust radius", decades(state.param.radius)),
+        log_slider(state, "natural_lr", "natural-gradient step η"),
+        log_slider(state, "radius", "initial trust radius"),
         state_slider(state, "memory", "L-BFGS memory", 1),
         state_slider(state, "cg_iters", "CG iterations (Newton-CG)", 1),
         state_slider(state, "max_iter", "max iterations", 1),
-        log_slider(state, "tol", "tolerance on ‖∇f‖", decades(state.param.tol)),
+        log_slider(state, "tol", "tolerance on ‖∇f‖"),
     ]
 
 
@@ -131,11 +131,11 @@ def state_slider(state: LabState, name: str, title: str, step: float, position: 
     return pn.pane.Bokeh(slider, sizing_mode="stretch_width")
 
 
-def log_slider(state: LabState, name: str, title: str, log_range: tuple[float, float],
+def log_slider(state: LabState, name: str, title: str, log_range: tuple[float, float] | None = None,
                zero_label: str | None = None) -> pn.pane.Bokeh:
-    """A value on a logarithmic slider from 10^low to 10^high, read to two significant digits; with a
-    `zero_label`, a notch below 10^low is 0, so labelled."""
-    low, high = log_range
+    """A value on a logarithmic slider from 10^low to 10^high (by default the decades of the parameter's
+    bounds), read to two significant digits; with a `zero_label`, a notch below 10^low is 0, so labelled."""
+    low, high = log_range or decades(state.param[name])
     bottom, zero_below = (low - 2 * LOG_NOTCH, low - LOG_NOTCH) if zero_label else (low, -math.inf)
 
     def position(value: float) -> float:
