@@ -16,7 +16,9 @@ import param
 from bokeh.core.properties import field
 from bokeh.events import Tap
 from bokeh.models import (
+    AllIndices,
     Arrow,
+    CDSView,
     ColumnDataSource,
     Div,
     Ellipse,
@@ -29,10 +31,12 @@ from bokeh.models import (
     LinearColorMapper,
     MultiLine,
     NormalHead,
+    Range1d,
     Scatter,
     Segment,
     Span,
     TeeHead,
+    UnionRenderers,
 )
 from bokeh.palettes import Cividis256
 from bokeh.plotting import figure
@@ -90,6 +94,7 @@ class ContourView(pn.viewable.Viewer):
         self.figure = figure(
             sizing_mode="stretch_both", min_height=420, tools="pan,wheel_zoom,reset,save",
             toolbar_location="above", match_aspect=False, output_backend="canvas", name="contour-plot",
+            x_range=Range1d(), y_range=Range1d(),
         )
         self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = "x₁", "x₂"
         # First, below everything: the problem's contour bands, and the level lines over them.
@@ -166,8 +171,8 @@ class ContourView(pn.viewable.Viewer):
 
     def show_problem(self, problem: solvers.Problem, grid: scene.ContourGrid) -> None:
         (x_low, x_high), (y_low, y_high) = problem.window
-        self.figure.x_range.update(start=x_low, end=x_high)
-        self.figure.y_range.update(start=y_low, end=y_high)
+        self.figure.x_range.update(start=x_low, end=x_high, reset_start=x_low, reset_end=x_high)
+        self.figure.y_range.update(start=y_low, end=y_high, reset_start=y_low, reset_end=y_high)
         self.bands.data = {"image": [grid.bands], "x": [x_low], "y": [y_low], "dw": [x_high - x_low],
                            "dh": [y_high - y_low]}
         self.levels.data = {"x": grid.level_x, "y": grid.level_y}
@@ -240,7 +245,9 @@ class Lab(pn.viewable.Viewer):
         self._recompute()
         # Until the page's first callback picks row k, the arrows show the start.
         table, names = self.focus.data["table"], self.focus.tags
-        self.contour.current.data = {name: table[:1, i] for i, name in enumerate(names)} if len(table) else {}
+        # As lists: one row travels inline in the page's JSON, where arrays would be a binary buffer per column.
+        self.contour.current.data = {name: table[:1, i].tolist() for i, name in enumerate(names)} if len(table) else {}
+        share_stateless_models(self.contour.figure, self.convergence.figure, self.focus)
         self._show_model()
         if self.state.presentation:  # e.g. from a link
             self._present()
@@ -322,6 +329,19 @@ class Lab(pn.viewable.Viewer):
                           pn.pane.Bokeh(self.results), sizing_mode="stretch_both", min_height=700,
                           styles={"flex": "1 1 360px"})
         return pn.FlexBox(sidebar, plots, flex_wrap="wrap", sizing_mode="stretch_width")
+
+
+def share_stateless_models(*roots) -> None:
+    """One `AllIndices` filter for every renderer, and one `UnionRenderers` policy for every source, that the
+    roots reach: Bokeh makes one of each per renderer and per source, and each model on the page is work
+    for every message (Bokeh's serialiser indexes them all) and for the page's first load."""
+    every_index, union = AllIndices(), UnionRenderers()
+    for root in roots:
+        for model in root.references():
+            if isinstance(model, CDSView):
+                model.filter = every_index
+            elif isinstance(model, ColumnDataSource):
+                model.selection_policy = union
 
 
 def scale_figure(figure_, factor: float, base_sizes: dict) -> None:

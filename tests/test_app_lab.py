@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
+import panel as pn
 import pytest
 from bokeh.document import Document
 from bokeh.document.events import DocumentPatchedEvent
+from bokeh.models import Range1d
 from bokeh.protocol.messages.patch_doc import patch_doc
 
 import solvers
@@ -141,6 +145,33 @@ def test_a_new_problem_redraws_landmarks_and_view(lab):
     assert sorted(kinds) == ["maximum"] + ["minimum"] * 4 + ["saddle"] * 4
     assert (lab.contour.figure.x_range.start, lab.contour.figure.x_range.end) == (-5.0, 5.0)
     np.testing.assert_array_equal(trajectory(lab, "newton")[0], solvers.get_problem("himmelblau").x0)
+
+
+def test_the_reset_tool_returns_to_the_problems_window(lab):
+    """The view is the problem's window, not fitted to the data: a reset after panning goes back to it,
+    for the problem now shown."""
+    lab.state.problem = "himmelblau"
+    for axis_range, (low, high) in zip((lab.contour.figure.x_range, lab.contour.figure.y_range),
+                                       solvers.get_problem("himmelblau").window):
+        assert isinstance(axis_range, Range1d)
+        assert (axis_range.reset_start, axis_range.reset_end) == (low, high)
+
+
+def test_every_renderer_and_source_share_one_filter_and_one_selection_policy(lab):
+    """Bokeh makes an AllIndices filter per renderer and a UnionRenderers policy per source; each model on
+    the page costs every message and the first load, so the lab's figures share one of each."""
+    document = Document()
+    document.add_root(pn.panel(lab).get_root(document))
+    kinds = Counter(type(model).__name__ for model in document.models)
+    assert kinds["GlyphRenderer"] > 10 and kinds["ColumnDataSource"] > 10
+    assert kinds["AllIndices"] == 1 and kinds["UnionRenderers"] == 1
+
+
+def test_the_first_rows_of_the_arrows_travel_inline(lab):
+    """The page's first row of the arrows' columns is sent as plain numbers in the document's JSON: as
+    arrays, each of its ~50 columns would be a binary buffer of its own, framed and parsed apart."""
+    assert lab.contour.current.data and all(isinstance(value, list) and len(value) == 1
+                                            for value in lab.contour.current.data.values())
 
 
 def test_a_method_that_cannot_run_says_why_and_the_others_still_draw(lab):
