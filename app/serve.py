@@ -21,6 +21,7 @@ import os
 import secrets
 import signal
 import time
+from collections import OrderedDict
 
 import panel as pn
 from bokeh.server import urls
@@ -28,6 +29,7 @@ from panel.io.server import DocHandler, WSHandler
 from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
 from tornado.process import task_id
+from tornado.web import GZipContentEncoding
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from app.main import create_lab, open_link
@@ -72,6 +74,54 @@ def use_own_handlers(warm_sessions: WarmSessions) -> None:
     NoDelayWSHandler.warm_sessions = WarmDocHandler.warm_sessions = warm_sessions
     own = {WSHandler: NoDelayWSHandler, DocHandler: WarmDocHandler}
     urls.per_app_patterns[:] = [(route, own.get(handler, handler)) for route, handler in urls.per_app_patterns]
+
+
+class GzipOnce(GZipContentEncoding):
+    """Tornado's gzip content encoding, except that a static file is compressed once, not on every request.
+
+    Every page load fetches Bokeh's and Panel's scripts, some 3 MB. Compressing them afresh for each visitor
+    is the largest part of the server's work for a page load, in which it answers nobody else, and the page
+    cannot start before its scripts have come. A compressed file is kept by its path and its ETag, which
+    the static handlers derive from the file's content, so a kept copy is never stale.
+    """
+
+    KEPT = 32  # compressed files kept per process, the most recently served (Bokeh and Panel serve about 20)
+    kept: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+
+    def __init__(self, request) -> None:
+        super().__init__(request)
+        self.path = request.path
+        self.static_get = request.method == "GET" and "/static/" in request.path
+        self.key: tuple[str, str] | None = None  # set while compressing a file that is to be kept
+        self.parts: list[bytes] = []
+        self.replaying = False
+
+    def transform_first_chunk(self, status_code, headers, chunk, finishing):
+        etag = headers.get("Etag")
+        if self._gzipping and self.static_get and status_code == 200 and etag:
+            key = (self.path, etag)
+            body = self.kept.get(key)
+            if body is None:
+                self.key = key
+            else:  # the whole compressed file at once; the handler's remaining chunks are dropped
+                self.kept.move_to_end(key)
+                self.replaying = True
+                headers["Vary"] = f"{headers['Vary']}, Accept-Encoding" if "Vary" in headers else "Accept-Encoding"
+                headers["Content-Encoding"], headers["Content-Length"] = "gzip", str(len(body))
+                return status_code, headers, body
+        return super().transform_first_chunk(status_code, headers, chunk, finishing)
+
+    def transform_chunk(self, chunk: bytes, finishing: bool) -> bytes:
+        if self.replaying:
+            return b""
+        chunk = super().transform_chunk(chunk, finishing)
+        if self.key is not None and self._gzipping:
+            self.parts.append(chunk)
+            if finishing:
+                self.kept[self.key] = b"".join(self.parts)
+                while len(self.kept) > self.KEPT:
+                    self.kept.popitem(last=False)
+        return chunk
 
 
 class SessionLog:
@@ -157,31 +207,28 @@ def parser() -> argparse.ArgumentParser:
     arguments = argparse.ArgumentParser(
         prog="python -m app.serve", description="Serve Newton Lab. Each flag's default comes from the "
         f"environment variable named after it ({ENVIRONMENT_PREFIX}PORT, {ENVIRONMENT_PREFIX}ADDRESS, …).")
-    arguments.add_argument("--port", type=int, default=int(setting("PORT", 5006)))
-    arguments.add_argument("--address", default=setting("ADDRESS", "127.0.0.1"),
-                           help="interface to listen on (0.0.0.0 in a container)")
-    arguments.add_argument("--allowed-origins", default=setting("ALLOWED_ORIGINS", ""),
-                           help="comma-separated host[:port] allowed to open the websocket, as students' browsers "
-                           "see the server (default: this server's own localhost address only)")
-    arguments.add_argument("--prefix", default=setting("PREFIX", ""),
-                           help="URL prefix when served behind a reverse proxy, e.g. /newton-lab")
-    arguments.add_argument("--num-procs", type=int, default=int(setting("PROCESSES", 1)),
-                           help="worker processes on this port (0: one per CPU); see docs/deploy.md")
-    arguments.add_argument("--unused-session-lifetime", type=float, default=float(setting("UNUSED_SESSION_LIFETIME", 60)),
-                           help="seconds a session is kept after its page closed or before its page connects; "
-                           "while a class arrives a page can wait that long, and its session would be built twice")
-    arguments.add_argument("--warm-sessions", type=int, default=int(setting("WARM_SESSIONS", 8)),
-                           help="sessions each process builds in advance while idle, so that a class arriving "
-                           "together is served at once (about 2 MB each); see docs/deploy.md")
-    arguments.add_argument("--keep-alive", type=float, default=float(setting("KEEP_ALIVE", 30)),
-                           help="seconds between pings that keep idle websockets open through proxies")
-    arguments.add_argument("--max-message-size", type=int, default=int(setting("MAX_MESSAGE_SIZE", 1 << 20)),
-                           help="largest websocket message accepted from a browser, in bytes")
-    arguments.add_argument("--basic-auth", default=setting("BASIC_AUTH", ""),
-                           help="a password for the whole class, or a JSON file of {user: password}; "
-                           "empty: no login")
-    arguments.add_argument("--cookie-secret", default=setting("COOKIE_SECRET", ""),
-                           help="secret that signs login cookies; give the same one to every process and replica")
+
+    def flag(name: str, kind: type, default, help: str | None = None, environment: str | None = None) -> None:
+        """--name, defaulting to the environment's NEWTON_LAB_<NAME> (or `environment`), else to `default`."""
+        variable = environment or name.upper().replace("-", "_")
+        arguments.add_argument(f"--{name}", type=kind, default=kind(setting(variable, default)), help=help)
+
+    flag("port", int, 5006)
+    flag("address", str, "127.0.0.1", "interface to listen on (0.0.0.0 in a container)")
+    flag("allowed-origins", str, "", "comma-separated host[:port] allowed to open the websocket, as students' "
+         "browsers see the server (default: this server's own localhost address only)")
+    flag("prefix", str, "", "URL prefix when served behind a reverse proxy, e.g. /newton-lab")
+    flag("num-procs", int, 1, f"worker processes on this port (0: one per CPU; environment: {ENVIRONMENT_PREFIX}"
+         "PROCESSES); see docs/deploy.md", environment="PROCESSES")
+    flag("unused-session-lifetime", float, 60, "seconds a session is kept after its page closed or before its "
+         "page connects; while a class arrives a page can wait that long, and its session would be built twice")
+    flag("warm-sessions", int, 8, "sessions each process builds in advance while idle, so that a class arriving "
+         "together is served at once (about 2 MB each); see docs/deploy.md")
+    flag("keep-alive", float, 30, "seconds between pings that keep idle websockets open through proxies")
+    flag("max-message-size", int, 1 << 20, "largest websocket message accepted from a browser, in bytes")
+    flag("basic-auth", str, "", "a password for the whole class, or a JSON file of {user: password}; "
+         "empty: no login")
+    flag("cookie-secret", str, "", "secret that signs login cookies; give the same one to every process and replica")
     return arguments
 
 
@@ -207,7 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     server = pn.serve(
         create_lab, port=options.port, address=options.address, show=False, start=False, title="Newton Lab",
         websocket_origin=origins or [f"localhost:{options.port}", f"127.0.0.1:{options.port}"],
-        prefix=prefix, num_procs=options.num_procs, liveness=True, compress_response=True,
+        prefix=prefix, num_procs=options.num_procs, liveness=True, transforms=[GzipOnce],
         unused_session_lifetime_milliseconds=int(options.unused_session_lifetime * 1000),
         check_unused_sessions_milliseconds=int(max(1.0, options.unused_session_lifetime / 2) * 1000),
         keep_alive_milliseconds=int(options.keep_alive * 1000),

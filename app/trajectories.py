@@ -53,9 +53,3 @@ class Trajectories:
 
     def show(self, runs: list[tuple[int, dict[str, np.ndarray]]]) -> None:
         self.source.data = {"table": pack(runs)}
-
-    def columns(self, index: int) -> dict[str, np.ndarray]:
-        """The columns of the run with method index `index`, as the table holds them (empty if not drawn)."""
-        table = self.source.data["table"]
-        rows = table[table[:, 0] == index]
-        return {name: rows[:, i] for i, name in enumerate(COLUMNS)}

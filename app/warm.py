@@ -32,7 +32,7 @@ from panel.config import config
 from panel.io.resources import Resources
 from panel.io.server import DocHandler, server_html_page_for_session
 from panel.io.state import set_curdoc
-from tornado.httputil import HTTPHeaders, HTTPServerRequest
+from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 from tornado.ioloop import IOLoop
 from tornado.web import authenticated
 
@@ -118,7 +118,8 @@ class WarmSessions:
     async def build(self) -> WarmSession:
         # Built as for a plain visit to the page (Panel reads the request while building); the browser
         # tells its own address once it connects.
-        visit = HTTPServerRequest(method="GET", uri=self.page_path, headers=HTTPHeaders({"Host": "localhost"}))
+        visit = HTTPServerRequest(start_line=RequestStartLine("GET", self.page_path, "HTTP/1.1"),
+                                  headers=HTTPHeaders({"Host": "localhost"}))
         self.building = generate_session_id()
         try:
             session = await self.context.create_session_if_needed(self.building, visit)

@@ -15,6 +15,7 @@ from bokeh.protocol.messages.patch_doc import patch_doc
 import solvers
 from app.lab import METHOD_INDEX, Lab
 from app.state import LabState
+from app.trajectories import COLUMNS
 
 
 @pytest.fixture
@@ -24,8 +25,9 @@ def lab():
 
 def trajectory(lab, method):
     """The path the page draws for `method`, (n, 2), from the table of every run; empty when not drawn."""
-    columns = lab.trajectories.columns(METHOD_INDEX[method])
-    return np.column_stack([columns["x"], columns["y"]])
+    table = lab.trajectories.source.data["table"]
+    rows = table[table[:, COLUMNS.index("method_index")] == METHOD_INDEX[method]]
+    return rows[:, [COLUMNS.index("x"), COLUMNS.index("y")]]
 
 
 def focus_column(lab, name):

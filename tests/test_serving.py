@@ -168,3 +168,61 @@ def test_sessions_ending_together_are_collected_once_soon_after(monkeypatch):
 
     asyncio.run(a_class_leaves())
     assert len(collections) == 2 and not collection.due
+
+
+def test_static_scripts_are_compressed_once_and_served_whole_again(lab_url):
+    """Every page load fetches Bokeh's and Panel's scripts; the server gzips each once, and later visitors
+    get the same compressed bytes, which decompress to the file itself."""
+    import gzip
+    import re
+    import urllib.request
+
+    page = urllib.request.urlopen(lab_url).read().decode()
+    script = lab_url + re.search(r'src="(static/js/bokeh\.min\.js[^"]*)"', page).group(1)
+    plain = urllib.request.urlopen(script).read()
+    answers = [urllib.request.urlopen(urllib.request.Request(script, headers={"Accept-Encoding": "gzip"}))
+               for _ in range(3)]
+    bodies = [answer.read() for answer in answers]
+    assert all(answer.headers["Content-Encoding"] == "gzip" for answer in answers)
+    assert bodies[0] == bodies[1] == bodies[2] and gzip.decompress(bodies[0]) == plain
+    assert int(answers[2].headers["Content-Length"]) == len(bodies[2]) < len(plain) / 3
+
+
+def chunks_through(transform, status, headers, chunks):
+    """What a transform makes of a response written as `chunks`: (status, headers, body)."""
+    status, headers, first = transform.transform_first_chunk(status, headers, chunks[0], len(chunks) == 1)
+    rest = [transform.transform_chunk(chunk, i == len(chunks) - 2) for i, chunk in enumerate(chunks[1:])]
+    return status, headers, first + b"".join(rest)
+
+
+def test_gzip_once_keeps_only_whole_static_gets_and_replays_them_in_one_chunk(monkeypatch):
+    import gzip
+
+    from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
+
+    from app.serve import GzipOnce
+
+    monkeypatch.setattr(GzipOnce, "kept", __import__("collections").OrderedDict())
+    content = b"".join(b"var x%d = %d;\n" % (i, i) for i in range(20_000))
+    chunks = [content[i : i + 65536] for i in range(0, len(content), 65536)]
+
+    def serve(path, method="GET", status=200, accept="gzip", etag='"v1"'):
+        request = HTTPServerRequest(start_line=RequestStartLine(method, path, "HTTP/1.1"),
+                                    headers=HTTPHeaders({"Host": "localhost", "Accept-Encoding": accept}))
+        headers = HTTPHeaders({"Content-Type": "application/javascript", "Content-Length": str(len(content))})
+        if etag:
+            headers["Etag"] = etag
+        return chunks_through(GzipOnce(request), status, headers, chunks)
+
+    _, first_headers, first = serve("/static/js/a.js")
+    assert "Content-Length" not in first_headers and gzip.decompress(first) == content  # streamed, chunked
+    assert list(GzipOnce.kept) == [("/static/js/a.js", '"v1"')]
+    _, again_headers, again = serve("/static/js/a.js")
+    assert again == first and again_headers["Content-Length"] == str(len(first))
+    assert again_headers["Content-Encoding"] == "gzip" and again_headers["Vary"] == "Accept-Encoding"
+    _, _, changed = serve("/static/js/a.js", etag='"v2"')  # a new version of the file: compressed anew
+    assert gzip.decompress(changed) == content and len(GzipOnce.kept) == 2
+    assert serve("/static/js/a.js", accept="identity")[2] == content  # a client without gzip gets the file
+    for not_kept in (dict(path="/"), dict(path="/static/js/b.js", status=206), dict(path="/static/js/c.js", etag=None)):
+        serve(**not_kept)
+    assert len(GzipOnce.kept) == 2
