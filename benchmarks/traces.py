@@ -34,7 +34,7 @@ LONG_RUNS = {  # method: (problem, its parameters, start (None: its default), th
                            f"{SADDLE}: on its axis each step flips the negative curvature and halves the distance"),
     "bfgs": VALLEY,
     "lbfgs": VALLEY,
-    "gauss_newton": ("beale", {}, (-8.0, -6.0), {}, "without a safeguard its steps bounce about Beale's plateaus"),
+    "gauss_newton": ("beale", {}, (5.0, -5.0), {}, "without a safeguard its steps bounce about Beale's plateaus"),
     "natural_gradient": ("gaussian_mle", {}, None, {"lr": 0.1}, "with η = 0.1 it converges linearly, by 0.9 a step"),
     "newton_cg": VALLEY,
 }

@@ -31,3 +31,13 @@ def test_quick_benchmarks_write_a_report_with_every_section(tmp_path):
     for method in solvers.list_methods():  # every method has its row
         assert f"`{method}`" in traces
     assert "slope" in report[report.find("## 3. Scaling"):report.find("## 4.")]
+
+
+def test_every_long_run_case_really_runs_200_iterations():
+    """The "200 iterations, really run" table measures each method on a case chosen for it; a case that stops
+    early (converged, or ‖∇f‖ exactly 0 after some change of rounding) proves nothing and reads as a miss."""
+    from benchmarks.traces import LONG_RUNS, MAX_ITER
+
+    for method, (name, params, x0, options, _) in LONG_RUNS.items():
+        trace = solvers.run(solvers.get_problem(name, **params), method, x0, max_iter=MAX_ITER, tol=0, **options)
+        assert trace.n_iter == MAX_ITER, (method, trace.status, trace.message)
