@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .report import Section, run_alone, table
+from .report import Section, reference_workload, run_alone, table
 from .serving import CHROMIUM, CHROMIUM_FLAGS, serve, wait_for_log
 from .student import Student
 from .timing import seconds
@@ -80,14 +80,17 @@ def run(quick: bool) -> Section:
     changes = QUICK_CHANGES if quick else CHANGES
     lab_command = [sys.executable, "-m", "app.serve"]
     stock_command = [sys.executable, "-m", "panel", "serve", "benchmarks/stock_app.py", "--index", "stock_app"]
-    rows = []
+    rows, speeds = [], []  # the machine's reference workload around each row's changes, ms
     with serve(stock_command) as (url, _):
         rows.append(("stock Panel app (baseline)", "slider",
                      asyncio.run(slider_latencies(url, "damping", (1.1, 1.0), changes))))
     with serve(lab_command, probe="liveness") as (url, _):
+        speeds.append(reference_workload())
         rows.append(("Newton Lab (`make run`)", "damping slider",
                      asyncio.run(slider_latencies(url, "damping λ", (0.25, 0.5), changes))))
+        speeds.append(reference_workload())
         rows.append(("Newton Lab (`make run`)", "click on the plot", asyncio.run(tap_latencies(url, changes))))
+        speeds.append(reference_workload())
     # A page opened on a server that is up and idle, as a student meets it: its warm sessions are built.
     with serve(lab_command, probe="liveness") as (url, read_log):
         wait_for_log(read_log, "warm sessions: ", timeout=120.0)
@@ -108,6 +111,9 @@ def run(quick: bool) -> Section:
         "(every method is recomputed). The lab's target is p50 ≤ 10 ms and p95 ≤ 25 ms; the stock app shows what "
         "Panel's 50 ms debounce and Nagle's algorithm cost.",
         table(["page", "interaction", "changes", "p50", "p95", "max"], table_rows),
+        "The machine's speed around the lab's rows, as the reference workload of the Machine section (lower is "
+        "faster): " + " → ".join(f"{speed * 1e3:.2f} ms" for speed in speeds) + " (before the damping slider, "
+        "between, after the clicks).",
     ]
     if loads is None:
         section.body.append("First load not measured: no Chromium on this machine (`apt-get install chromium`).")

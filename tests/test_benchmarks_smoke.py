@@ -31,6 +31,8 @@ def test_quick_benchmarks_write_a_report_with_every_section(tmp_path):
     for method in solvers.list_methods():  # every method has its row
         assert f"`{method}`" in traces
     assert "slope" in report[report.find("## 3. Scaling"):report.find("## 4.")]
+    browser = report[report.find("## 4."):report.find("## 5.")]
+    assert re.search(r"machine's speed around the lab's rows.*: [0-9.]+ ms → [0-9.]+ ms → [0-9.]+ ms", browser)
 
 
 def test_every_long_run_case_really_runs_200_iterations():
