@@ -91,37 +91,42 @@ class GzipOnce(GZipContentEncoding):
     def __init__(self, request) -> None:
         super().__init__(request)
         self.path = request.path
-        self.static_get = request.method == "GET" and "/static/" in request.path
+        self.keepable = (request.method == "GET" and "/static/" in request.path
+                         and "gzip" in request.headers.get("Accept-Encoding", ""))
         self.key: tuple[str, str] | None = None  # set while compressing a file that is to be kept
         self.parts: list[bytes] = []
         self.replaying = False
 
     def transform_first_chunk(self, status_code, headers, chunk, finishing):
         etag = headers.get("Etag")
-        if self._gzipping and self.static_get and status_code == 200 and etag:
-            key = (self.path, etag)
-            body = self.kept.get(key)
-            if body is None:
-                self.key = key
-            else:  # the whole compressed file at once; the handler's remaining chunks are dropped
-                self.kept.move_to_end(key)
-                self.replaying = True
-                headers["Vary"] = f"{headers['Vary']}, Accept-Encoding" if "Vary" in headers else "Accept-Encoding"
-                headers["Content-Encoding"], headers["Content-Length"] = "gzip", str(len(body))
-                return status_code, headers, body
-        return super().transform_first_chunk(status_code, headers, chunk, finishing)
+        key = (self.path, etag) if self.keepable and status_code == 200 and etag else None
+        body = self.kept.get(key) if key is not None else None
+        if body is not None:  # the whole compressed file at once; the handler's remaining chunks are dropped
+            self.kept.move_to_end(key)
+            self.replaying = True
+            headers["Vary"] = f"{headers['Vary']}, Accept-Encoding" if "Vary" in headers else "Accept-Encoding"
+            headers["Content-Encoding"], headers["Content-Length"] = "gzip", str(len(body))
+            return status_code, headers, body
+        status_code, headers, chunk = super().transform_first_chunk(status_code, headers, chunk, finishing)
+        if key is not None and headers.get("Content-Encoding") == "gzip":  # compressed here: kept once whole
+            self.key = key
+            self.keep(chunk, finishing)
+        return status_code, headers, chunk
 
     def transform_chunk(self, chunk: bytes, finishing: bool) -> bytes:
         if self.replaying:
             return b""
         chunk = super().transform_chunk(chunk, finishing)
-        if self.key is not None and self._gzipping:
-            self.parts.append(chunk)
-            if finishing:
-                self.kept[self.key] = b"".join(self.parts)
-                while len(self.kept) > self.KEPT:
-                    self.kept.popitem(last=False)
+        if self.key is not None:
+            self.keep(chunk, finishing)
         return chunk
+
+    def keep(self, part: bytes, finishing: bool) -> None:
+        self.parts.append(part)
+        if finishing:
+            self.kept[self.key] = b"".join(self.parts)
+            while len(self.kept) > self.KEPT:
+                self.kept.popitem(last=False)
 
 
 class SessionLog:
