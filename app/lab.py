@@ -18,7 +18,6 @@ from bokeh.events import Tap
 from bokeh.models import (
     AllIndices,
     Arrow,
-    CDSView,
     ColumnDataSource,
     Div,
     Ellipse,
@@ -247,7 +246,8 @@ class Lab(pn.viewable.Viewer):
         table, names = self.focus.data["table"], self.focus.tags
         # As lists: one row travels inline in the page's JSON, where arrays would be a binary buffer per column.
         self.contour.current.data = {name: table[:1, i].tolist() for i, name in enumerate(names)} if len(table) else {}
-        share_stateless_models(self.contour.figure, self.convergence.figure, self.focus)
+        share_stateless_models([self.contour.figure, self.convergence.figure],
+                               [self.focus, self.trajectories.source])
         self._show_model()
         if self.state.presentation:  # e.g. from a link
             self._present()
@@ -331,17 +331,16 @@ class Lab(pn.viewable.Viewer):
         return pn.FlexBox(sidebar, plots, flex_wrap="wrap", sizing_mode="stretch_width")
 
 
-def share_stateless_models(*roots) -> None:
-    """One `AllIndices` filter for every renderer, and one `UnionRenderers` policy for every source, that the
-    roots reach: Bokeh makes one of each per renderer and per source, and each model on the page is work
-    for every message (Bokeh's serialiser indexes them all) and for the page's first load."""
+def share_stateless_models(figures, sources) -> None:
+    """One `AllIndices` filter for the figures' renderers, and one `UnionRenderers` policy for their sources
+    and the other `sources`: Bokeh makes one of each per renderer and per source, and each model on the page
+    is work for every message (Bokeh's serialiser indexes them all) and for the page's first load."""
     every_index, union = AllIndices(), UnionRenderers()
-    for root in roots:
-        for model in root.references():
-            if isinstance(model, CDSView):
-                model.filter = every_index
-            elif isinstance(model, ColumnDataSource):
-                model.selection_policy = union
+    renderers = [renderer for figure_ in figures for renderer in figure_.renderers]
+    for renderer in renderers:
+        renderer.view.filter = every_index
+    for source in [renderer.data_source for renderer in renderers] + list(sources):
+        source.selection_policy = union
 
 
 def scale_figure(figure_, factor: float, base_sizes: dict) -> None:

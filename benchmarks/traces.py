@@ -123,12 +123,16 @@ def _method_traces(section: Section, repeats: int, quick: bool) -> dict[str, sol
     return traces
 
 
+def long_run_cases() -> dict[str, partial]:
+    """Each method's run of LONG_RUNS, ready to call: 200 iterations (tol = 0) on its own case."""
+    return {method: partial(solvers.run, solvers.get_problem(name, **params), method, x0, max_iter=MAX_ITER, tol=0,
+                            **options)
+            for method, (name, params, x0, options, _) in LONG_RUNS.items()}
+
+
 def _long_traces(section: Section, repeats: int, quick: bool, default_traces: dict[str, solvers.Trace]) -> None:
     """Traces that really run 200 iterations: the target's own measure, each method from a case where it does."""
-    cases = {}
-    for method, (name, params, x0, options, _) in LONG_RUNS.items():
-        problem = solvers.get_problem(name, **params)
-        cases[method] = partial(solvers.run, problem, method, x0, max_iter=MAX_ITER, tol=0, **options)
+    cases = long_run_cases()
     timings = measure_together(cases, repeats)
     rows, per_trace = [], {}
     for method, (name, params, x0, options, why) in LONG_RUNS.items():

@@ -38,8 +38,8 @@ def test_quick_benchmarks_write_a_report_with_every_section(tmp_path):
 def test_every_long_run_case_really_runs_200_iterations():
     """The "200 iterations, really run" table measures each method on a case chosen for it; a case that stops
     early (converged, or ‖∇f‖ exactly 0 after some change of rounding) proves nothing and reads as a miss."""
-    from benchmarks.traces import LONG_RUNS, MAX_ITER
+    from benchmarks.traces import MAX_ITER, long_run_cases
 
-    for method, (name, params, x0, options, _) in LONG_RUNS.items():
-        trace = solvers.run(solvers.get_problem(name, **params), method, x0, max_iter=MAX_ITER, tol=0, **options)
+    for method, run in long_run_cases().items():
+        trace = run()
         assert trace.n_iter == MAX_ITER, (method, trace.status, trace.message)
