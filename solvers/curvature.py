@@ -98,8 +98,9 @@ def damped_newton_directions(eigenvalues: np.ndarray, eigenvectors: np.ndarray, 
     magnitudes = np.abs(shifted)
     singular = (magnitudes <= ZERO_EIGENVALUE_RTOL * magnitudes.max(axis=1, keepdims=True)).any(axis=1)
     along = (np.swapaxes(eigenvectors, 1, 2) @ gradients[:, :, None])[:, :, 0]  # Qᵀg
-    along /= np.where(singular[:, None], 1.0, shifted)  # (Λ + λI)⁻¹Qᵀg
-    directions = -(eigenvectors @ along[:, :, None])[:, :, 0]
+    with np.errstate(over="ignore", invalid="ignore"):  # a direction too long for a float: NaN below
+        along /= np.where(singular[:, None], 1.0, shifted)  # (Λ + λI)⁻¹Qᵀg
+        directions = -(eigenvectors @ along[:, :, None])[:, :, 0]
     directions[singular | ~np.isfinite(directions).all(axis=1)] = np.nan  # singular, or too long for a float
     return directions
 
