@@ -179,9 +179,9 @@ def damped_step_columns(trace: solvers.Trace, problem: solvers.Problem, damping:
     if damping <= 0:
         ends = np.full_like(xs, np.nan)
     else:
-        with np.errstate(all="ignore"):
-            directions = damped_newton_directions(trace.column("eigenvalues"), trace.column("eigenvectors"),
-                                                  trace.column("gradient"), damping)
+        directions = damped_newton_directions(trace.column("eigenvalues"), trace.column("eigenvectors"),
+                                              trace.column("gradient"), damping)
+        with np.errstate(over="ignore"):  # a finite step near the largest float can overflow x + p: clipped below
             ends, _ = clip_to_window(xs, xs + directions, problem.window)
     return {"damped_end_x": ends[:, 0], "damped_end_y": ends[:, 1]}
 

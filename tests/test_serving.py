@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
+import re
 import subprocess
 import sys
 import time
+import urllib.request
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -173,10 +177,6 @@ def test_sessions_ending_together_are_collected_once_soon_after(monkeypatch):
 def test_static_scripts_are_compressed_once_and_served_whole_again(lab_url):
     """Every page load fetches Bokeh's and Panel's scripts; the server gzips each once, and later visitors
     get the same compressed bytes, which decompress to the file itself."""
-    import gzip
-    import re
-    import urllib.request
-
     page = urllib.request.urlopen(lab_url).read().decode()
     script = lab_url + re.search(r'src="(static/js/bokeh\.min\.js[^"]*)"', page).group(1)
     plain = urllib.request.urlopen(script).read()
@@ -196,13 +196,11 @@ def chunks_through(transform, status, headers, chunks):
 
 
 def test_gzip_once_keeps_only_whole_static_gets_and_replays_them_in_one_chunk(monkeypatch):
-    import gzip
-
     from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 
     from app.serve import GzipOnce
 
-    monkeypatch.setattr(GzipOnce, "kept", __import__("collections").OrderedDict())
+    monkeypatch.setattr(GzipOnce, "kept", OrderedDict())
     content = b"".join(b"var x%d = %d;\n" % (i, i) for i in range(20_000))
     chunks = [content[i : i + 65536] for i in range(0, len(content), 65536)]
 
